@@ -1,0 +1,67 @@
+//! The error body `{"type": ..., "msg": ...}` and HIL's error type names.
+
+use serde::{Deserialize, Serialize};
+
+/// Every error HIL (and this server) reports has this JSON shape.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    #[serde(rename = "type")]
+    pub error_type: String,
+    pub msg: String,
+}
+
+/// The `type` values of error bodies, with their HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorType {
+    Validation,
+    BadArgument,
+    Authorization,
+    NotFound,
+    Duplicate,
+    ProjectMismatch,
+    Blocked,
+    IllegalState,
+    Allocation,
+    NotImplemented,
+    MethodNotAllowed,
+    Unavailable,
+    Server,
+}
+
+impl ErrorType {
+    /// The name HIL puts in the `type` member.
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorType::Validation => "ValidationError",
+            ErrorType::BadArgument => "BadArgumentError",
+            ErrorType::Authorization => "AuthorizationError",
+            ErrorType::NotFound => "NotFoundError",
+            ErrorType::Duplicate => "DuplicateError",
+            ErrorType::ProjectMismatch => "ProjectMismatchError",
+            ErrorType::Blocked => "BlockedError",
+            ErrorType::IllegalState => "IllegalStateError",
+            ErrorType::Allocation => "AllocationError",
+            ErrorType::NotImplemented => "NotImplementedError",
+            ErrorType::MethodNotAllowed => "MethodNotAllowedError",
+            ErrorType::Unavailable => "ServiceUnavailableError",
+            ErrorType::Server => "ServerError",
+        }
+    }
+
+    /// The HTTP status HIL answers with.
+    pub fn status(self) -> u16 {
+        match self {
+            ErrorType::Validation | ErrorType::BadArgument => 400,
+            ErrorType::Authorization => 401,
+            ErrorType::NotFound => 404,
+            ErrorType::MethodNotAllowed => 405,
+            ErrorType::Duplicate
+            | ErrorType::ProjectMismatch
+            | ErrorType::Blocked
+            | ErrorType::IllegalState => 409,
+            ErrorType::Allocation | ErrorType::Server => 500,
+            ErrorType::NotImplemented => 501,
+            ErrorType::Unavailable => 503,
+        }
+    }
+}

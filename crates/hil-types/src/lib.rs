@@ -1,0 +1,324 @@
+//! Wire types of HIL's REST API "v0".
+//!
+//! Both the server and the client compile against these definitions, so the two sides cannot
+//! disagree about a body's shape. Request bodies are closed (`deny_unknown_fields`), as HIL's
+//! schemas are; optional members may be omitted but not sent as JSON `null` (HIL rejects that).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+pub mod channel;
+pub mod error;
+
+pub use channel::Channel;
+pub use error::{ErrorBody, ErrorType};
+
+/// Deserializes an optional member that, when present, must not be `null`.
+fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
+/// Status of a queued networking action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum ActionStatus {
+    Pending,
+    Done,
+    Error,
+}
+
+impl ActionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionStatus::Pending => "PENDING",
+            ActionStatus::Done => "DONE",
+            ActionStatus::Error => "ERROR",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "PENDING" => Some(ActionStatus::Pending),
+            "DONE" => Some(ActionStatus::Done),
+            "ERROR" => Some(ActionStatus::Error),
+            _ => None,
+        }
+    }
+}
+
+/// Kind of a queued networking action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionType {
+    /// Attach `(nic, channel)` to a network, or detach it when the new network is null.
+    ModifyPort,
+    /// Remove every network from the nic's port.
+    RevertPort,
+}
+
+impl ActionType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionType::ModifyPort => "modify_port",
+            ActionType::RevertPort => "revert_port",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "modify_port" => Some(ActionType::ModifyPort),
+            "revert_port" => Some(ActionType::RevertPort),
+            _ => None,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Request bodies
+// ---------------------------------------------------------------------------------------------
+
+/// `POST /project/<p>/connect_node` and `/detach_node`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeRef {
+    pub node: String,
+}
+
+/// The `obmd` member of `node_register` (HIL v0.4).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Obmd {
+    pub uri: String,
+    pub admin_token: String,
+}
+
+/// `PUT /node/<node>`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeRegister {
+    pub obmd: Obmd,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// `PUT /node/<node>/nic/<nic>`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NicRegister {
+    pub macaddr: String,
+}
+
+/// `PUT /node/<node>/metadata/<label>`: any JSON value, `null` included.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetadataSet {
+    pub value: serde_json::Value,
+}
+
+/// `POST /node/<node>/nic/<nic>/connect_network`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectNetwork {
+    pub network: String,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+}
+
+/// `POST /node/<node>/nic/<nic>/detach_network`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DetachNetwork {
+    pub network: String,
+}
+
+/// `PUT /network/<network>`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkCreate {
+    /// A project label, or the literal `admin`.
+    pub owner: String,
+    /// A project label, or `""` for a public network.
+    pub access: String,
+    /// `""` to allocate from the pool, else an explicit network id.
+    pub net_id: String,
+}
+
+/// `POST /switch/<s>/port/<p>/connect_nic`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortConnectNic {
+    pub node: String,
+    pub nic: String,
+}
+
+/// `PUT /auth/basic/user/<user>`.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserCreate {
+    pub password: String,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub is_admin: Option<bool>,
+}
+
+impl std::fmt::Debug for UserCreate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserCreate")
+            .field("password", &"<redacted>")
+            .field("is_admin", &self.is_admin)
+            .finish()
+    }
+}
+
+/// `PATCH /auth/basic/user/<user>`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserSetAdmin {
+    pub is_admin: bool,
+}
+
+/// `POST /auth/basic/user/<user>/add_project` and `/remove_project`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectRef {
+    pub project: String,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Response bodies
+// ---------------------------------------------------------------------------------------------
+
+/// A nic as shown by `GET /node/<node>`. `port` and `switch` exist only for admins.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NicInfo {
+    pub label: String,
+    pub macaddr: Option<String>,
+    /// Current attachments: channel → network label.
+    pub networks: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<Option<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub switch: Option<Option<String>>,
+}
+
+/// `GET /node/<node>` (keys sorted, as HIL sends them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeInfo {
+    /// Metadata values as their stored JSON text (HIL's quirk, §16 #8).
+    pub metadata: BTreeMap<String, String>,
+    pub name: String,
+    pub nics: Vec<NicInfo>,
+    pub project: Option<String>,
+}
+
+/// `{"status_id": ...}`, answered by connect, detach and revert.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatusId {
+    pub status_id: String,
+}
+
+/// `GET /networking_action/<id>`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NetworkingAction {
+    pub status: ActionStatus,
+    pub node: String,
+    pub nic: String,
+    #[serde(rename = "type")]
+    pub action_type: ActionType,
+    pub channel: String,
+    pub new_network: Option<String>,
+    /// Why the action failed; present only on `ERROR` (an addition to HIL's shape).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// `GET /network/<network>` (keys sorted).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NetworkInfo {
+    pub access: Option<Vec<String>>,
+    pub channels: Vec<String>,
+    #[serde(rename = "connected-nodes")]
+    pub connected_nodes: BTreeMap<String, Vec<String>>,
+    pub name: String,
+    pub owner: String,
+}
+
+/// One entry of `GET /networks`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NetworkListEntry {
+    pub network_id: String,
+    /// `null` for a public network.
+    pub projects: Option<Vec<String>>,
+}
+
+/// One entry of `GET /network/<network>/attachments`, keyed by node label.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttachmentInfo {
+    pub nic: String,
+    pub channel: String,
+    pub project: Option<String>,
+}
+
+/// A port in `GET /switch/<switch>`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PortLabel {
+    pub label: String,
+}
+
+/// `GET /switch/<switch>` (keys sorted).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SwitchInfo {
+    pub capabilities: Vec<String>,
+    pub name: String,
+    pub ports: Vec<PortLabel>,
+}
+
+/// `GET /switch/<s>/port/<p>` when a nic is connected; `{}` otherwise.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PortInfo {
+    pub node: String,
+    pub nic: String,
+    pub networks: BTreeMap<String, String>,
+}
+
+/// One entry of `GET /auth/basic/users`, keyed by user label.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserInfo {
+    pub is_admin: bool,
+    pub projects: Vec<String>,
+}
+
+/// HIL's switch type URIs share this prefix.
+pub const SWITCH_TYPE_PREFIX: &str = "http://schema.massopencloud.org/haas/v0/switches/";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn optional_members_may_be_omitted_but_not_null() {
+        let ok: ConnectNetwork = serde_json::from_str(r#"{"network":"n"}"#).unwrap();
+        assert_eq!(ok.channel, None);
+        let with: ConnectNetwork =
+            serde_json::from_str(r#"{"network":"n","channel":"vlan/native"}"#).unwrap();
+        assert_eq!(with.channel.as_deref(), Some("vlan/native"));
+        assert!(serde_json::from_str::<ConnectNetwork>(r#"{"network":"n","channel":null}"#).is_err());
+    }
+
+    #[test]
+    fn bodies_are_closed_and_typed() {
+        assert!(serde_json::from_str::<NodeRef>(r#"{"node":"a","x":1}"#).is_err());
+        assert!(serde_json::from_str::<NodeRef>(r#"{"node":1}"#).is_err());
+        assert!(serde_json::from_str::<UserSetAdmin>(r#"{"is_admin":1}"#).is_err());
+    }
+
+    #[test]
+    fn user_create_debug_hides_password() {
+        let u = UserCreate { password: "hunter2".into(), is_admin: None };
+        assert!(!format!("{u:?}").contains("hunter2"));
+    }
+}

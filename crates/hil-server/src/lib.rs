@@ -1,1 +1,158 @@
+//! The HIL server: REST API v0, storage, authentication, allocation and the networking worker.
+//!
+//! `serve` is the one entry point: it takes a bound listener and a shutdown future, so
+//! `hil-admin serve` and the tests start the server the same way.
 
+#![forbid(unsafe_code)]
+
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Notify};
+
+pub mod allocator;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod maintenance;
+pub mod ops;
+pub mod password;
+pub mod store;
+pub mod switches;
+pub mod worker;
+
+use config::{AuthBackend, Config};
+use ops::Ctx;
+
+/// Opens the database and builds everything operations need. Does not touch the schema.
+pub async fn context(config: Config) -> Result<Arc<Ctx>, String> {
+    let url = config.database_url();
+    let store = store::Store::connect(&url, config.database.max_connections)
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot open database {}: {e}",
+                config::redact_url_password(&url)
+            )
+        })?;
+    let allocator = allocator::Allocator::from_config(&config.allocator)?;
+    let http = reqwest::Client::builder()
+        .build()
+        .map_err(|e| format!("cannot build HTTP client: {e}"))?;
+    Ok(Arc::new(Ctx {
+        auth: auth::Authenticator::new(&config.auth),
+        switches: switches::SwitchRegistry::from_config(&config),
+        config: Arc::new(config),
+        store,
+        allocator,
+        queue_signal: Arc::new(Notify::new()),
+        http,
+    }))
+}
+
+/// `hil-admin db create`: migrations, then the allocator's pool. Safe to run again.
+pub async fn create_database(ctx: &Ctx) -> Result<(), String> {
+    ctx.store
+        .migrate()
+        .await
+        .map_err(|e| format!("migration failed: {e}"))?;
+    let mut tx = ctx.store.begin().await.map_err(|e| e.to_string())?;
+    ctx.allocator
+        .populate(&mut tx)
+        .await
+        .map_err(|e| e.to_string())?;
+    tx.commit().await.map_err(|e| e.to_string())
+}
+
+/// With database auth and no users at all, creates the configured administrator. Its password
+/// comes from the config or `HIL_ADMIN_PASSWORD`; otherwise one is generated and printed once.
+pub async fn bootstrap_admin(ctx: &Ctx) -> Result<(), String> {
+    if ctx.config.auth.backend != AuthBackend::Database {
+        return Ok(());
+    }
+    let mut tx = ctx.store.read().await.map_err(|e| e.to_string())?;
+    let users = store::users::count(&mut tx)
+        .await
+        .map_err(|e| e.to_string())?;
+    drop(tx);
+    if users > 0 {
+        return Ok(());
+    }
+    let name = &ctx.config.auth.bootstrap_admin;
+    let (password, generated) = match &ctx.config.auth.bootstrap_password {
+        Some(p) if !p.is_empty() => (p.clone(), false),
+        _ => (generate_password(), true),
+    };
+    ops::users::ensure_admin_user(&ctx.store, name, &password)
+        .await
+        .map_err(|e| e.to_string())?;
+    if generated {
+        // Deliberately not through the log: shown once, on the operator's terminal.
+        eprintln!(
+            "\n  Created administrator {name:?} with password: {password}\n  \
+             (set HIL_ADMIN_PASSWORD to choose it; this is shown only once)\n"
+        );
+    } else {
+        tracing::info!(user = %name, "created bootstrap administrator");
+    }
+    Ok(())
+}
+
+fn generate_password() -> String {
+    use rand::distributions::{Alphanumeric, DistString};
+    Alphanumeric.sample_string(&mut rand::thread_rng(), 20)
+}
+
+/// Checks that the schema exists and is current, as HIL's commands do.
+pub async fn require_current_schema(ctx: &Ctx) -> Result<(), String> {
+    match ctx.store.schema_is_current().await {
+        Ok(true) => Ok(()),
+        _ => Err("the database schema is missing or old; run `hil-admin db upgrade`".into()),
+    }
+}
+
+pub struct ServeOptions {
+    /// Run the networking worker in this process.
+    pub worker: bool,
+}
+
+/// Serves the API on `listener` until `shutdown` completes, with the worker alongside.
+pub async fn serve(
+    ctx: Arc<Ctx>,
+    listener: TcpListener,
+    options: ServeOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), String> {
+    if ctx.config.auth.backend == AuthBackend::Null {
+        tracing::warn!(
+            "auth backend is `null`: every caller is an administrator. Development only!"
+        );
+    }
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let worker = options
+        .worker
+        .then(|| tokio::spawn(spawn_worker(&ctx).run(stop_rx)));
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    tracing::info!(%addr, "HIL API listening");
+    let app = http::router(ctx.clone());
+    let result = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await;
+    let _ = stop_tx.send(true);
+    if let Some(worker) = worker {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(8), worker).await;
+    }
+    result.map_err(|e| format!("server error: {e}"))
+}
+
+/// A worker over the context's store and drivers.
+pub fn spawn_worker(ctx: &Ctx) -> worker::Worker {
+    worker::Worker::new(
+        ctx.store.clone(),
+        ctx.switches.clone(),
+        ctx.config.worker.clone(),
+        ctx.queue_signal.clone(),
+    )
+}

@@ -42,7 +42,10 @@ mod tests {
     #[test]
     fn parses_hil_channels() {
         assert_eq!(Channel::parse("vlan/native"), Some(Channel::Native));
-        assert_eq!(Channel::parse("vlan/42"), Some(Channel::Tagged("42".into())));
+        assert_eq!(
+            Channel::parse("vlan/42"),
+            Some(Channel::Tagged("42".into()))
+        );
         assert_eq!(Channel::parse("null"), Some(Channel::Null));
         assert_eq!(Channel::parse("vlan/"), None);
         assert_eq!(Channel::parse("eth0"), None);

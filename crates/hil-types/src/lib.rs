@@ -102,7 +102,11 @@ pub struct Obmd {
 #[serde(deny_unknown_fields)]
 pub struct NodeRegister {
     pub obmd: Obmd,
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
@@ -125,7 +129,11 @@ pub struct MetadataSet {
 #[serde(deny_unknown_fields)]
 pub struct ConnectNetwork {
     pub network: String,
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub channel: Option<String>,
 }
 
@@ -161,7 +169,11 @@ pub struct PortConnectNic {
 #[serde(deny_unknown_fields)]
 pub struct UserCreate {
     pub password: String,
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub is_admin: Option<bool>,
 }
 
@@ -306,7 +318,9 @@ mod tests {
         let with: ConnectNetwork =
             serde_json::from_str(r#"{"network":"n","channel":"vlan/native"}"#).unwrap();
         assert_eq!(with.channel.as_deref(), Some("vlan/native"));
-        assert!(serde_json::from_str::<ConnectNetwork>(r#"{"network":"n","channel":null}"#).is_err());
+        assert!(
+            serde_json::from_str::<ConnectNetwork>(r#"{"network":"n","channel":null}"#).is_err()
+        );
     }
 
     #[test]
@@ -318,7 +332,10 @@ mod tests {
 
     #[test]
     fn user_create_debug_hides_password() {
-        let u = UserCreate { password: "hunter2".into(), is_admin: None };
+        let u = UserCreate {
+            password: "hunter2".into(),
+            is_admin: None,
+        };
         assert!(!format!("{u:?}").contains("hunter2"));
     }
 }

@@ -14,8 +14,8 @@ use async_trait::async_trait;
 use regex::Regex;
 
 use super::{
-    has_exactly_string_members, PortChange, PortState, SwitchDriver, SwitchError,
-    SwitchErrorKind, SwitchSession, SwitchSpec,
+    has_exactly_string_members, PortChange, PortState, SwitchDriver, SwitchError, SwitchErrorKind,
+    SwitchSession, SwitchSpec,
 };
 
 pub const TYPE_URI: &str = "http://schema.massopencloud.org/haas/v0/switches/mock";
@@ -32,7 +32,9 @@ pub struct MockDriver {
 
 impl MockDriver {
     pub fn new(state_dir: impl Into<PathBuf>) -> Self {
-        MockDriver { state_dir: state_dir.into() }
+        MockDriver {
+            state_dir: state_dir.into(),
+        }
     }
 
     /// Reads the recorded state of every port of one switch.
@@ -87,7 +89,10 @@ impl SwitchDriver for MockDriver {
         fs::create_dir_all(&self.state_dir).map_err(|e| {
             SwitchError::new(SwitchErrorKind::Unreachable, format!("mock state dir: {e}"))
         })?;
-        Ok(Box::new(MockSession { dir: self.state_dir.clone(), label: switch.label.clone() }))
+        Ok(Box::new(MockSession {
+            dir: self.state_dir.clone(),
+            label: switch.label.clone(),
+        }))
     }
 }
 
@@ -100,14 +105,20 @@ impl MockSession {
     fn injected_fault(&self) -> Option<SwitchError> {
         let path = self.dir.join(format!("{}.fail", file_stem(&self.label)));
         let text = fs::read_to_string(path).ok()?;
-        Some(SwitchError::new(SwitchErrorKind::Rejected, text.trim().to_string()))
+        Some(SwitchError::new(
+            SwitchErrorKind::Rejected,
+            text.trim().to_string(),
+        ))
     }
 
     /// Read-modify-write of the state file under an exclusive lock, so that workers in several
     /// processes can share a mock switch.
     fn update(&self, change: impl FnOnce(&mut SwitchState)) -> Result<(), SwitchError> {
         let io = |e: std::io::Error| {
-            SwitchError::new(SwitchErrorKind::Unreachable, format!("mock state file: {e}"))
+            SwitchError::new(
+                SwitchErrorKind::Unreachable,
+                format!("mock state file: {e}"),
+            )
         };
         let lock_path = self.dir.join(format!("{}.lock", file_stem(&self.label)));
         let lock = fs::OpenOptions::new()
@@ -137,10 +148,21 @@ impl SwitchSession for MockSession {
             return Err(fault);
         }
         self.update(|state| match change {
-            PortChange::Modify { port, channel, network_id: Some(id) } => {
-                state.entry(port.clone()).or_default().insert(channel.clone(), id.clone());
+            PortChange::Modify {
+                port,
+                channel,
+                network_id: Some(id),
+            } => {
+                state
+                    .entry(port.clone())
+                    .or_default()
+                    .insert(channel.clone(), id.clone());
             }
-            PortChange::Modify { port, channel, network_id: None } => {
+            PortChange::Modify {
+                port,
+                channel,
+                network_id: None,
+            } => {
                 if let Some(p) = state.get_mut(port) {
                     p.remove(channel);
                     if p.is_empty() {
@@ -156,7 +178,10 @@ impl SwitchSession for MockSession {
 
     async fn port_state(&mut self, port: &str) -> Result<PortState, SwitchError> {
         let state = MockDriver::read_state(&self.dir, &self.label).map_err(|e| {
-            SwitchError::new(SwitchErrorKind::Unreachable, format!("mock state file: {e}"))
+            SwitchError::new(
+                SwitchErrorKind::Unreachable,
+                format!("mock state file: {e}"),
+            )
         })?;
         Ok(state.get(port).cloned().unwrap_or_default())
     }
@@ -171,7 +196,10 @@ mod tests {
     use super::*;
 
     fn spec() -> SwitchSpec {
-        SwitchSpec { label: "sw/1".into(), config: serde_json::Map::new() }
+        SwitchSpec {
+            label: "sw/1".into(),
+            config: serde_json::Map::new(),
+        }
     }
 
     #[tokio::test]
@@ -191,7 +219,11 @@ mod tests {
         assert_eq!(st.len(), 2);
         s.apply(&set("vlan/native", None)).await.unwrap();
         assert_eq!(s.port_state("gi1/0/1").await.unwrap().len(), 1);
-        s.apply(&PortChange::Revert { port: "gi1/0/1".into() }).await.unwrap();
+        s.apply(&PortChange::Revert {
+            port: "gi1/0/1".into(),
+        })
+        .await
+        .unwrap();
         assert!(s.port_state("gi1/0/1").await.unwrap().is_empty());
     }
 
@@ -201,7 +233,12 @@ mod tests {
         let driver = MockDriver::new(dir.path());
         fs::write(dir.path().join("sw%2F1.fail"), "port is shut down\n").unwrap();
         let mut s = driver.open(&spec()).await.unwrap();
-        let err = s.apply(&PortChange::Revert { port: "gi1/0/1".into() }).await.unwrap_err();
+        let err = s
+            .apply(&PortChange::Revert {
+                port: "gi1/0/1".into(),
+            })
+            .await
+            .unwrap_err();
         assert_eq!(err.message, "port is shut down");
         assert_eq!(err.kind, SwitchErrorKind::Rejected);
     }
@@ -214,7 +251,8 @@ mod tests {
         assert!(!d.validate_port_name("eth0"));
         let cfg = serde_json::json!({"hostname": "h", "username": "u", "password": "p"});
         assert!(d.validate_config(cfg.as_object().unwrap()));
-        let extra = serde_json::json!({"hostname": "h", "username": "u", "password": "p", "x": "y"});
+        let extra =
+            serde_json::json!({"hostname": "h", "username": "u", "password": "p", "x": "y"});
         assert!(!d.validate_config(extra.as_object().unwrap()));
         let typed = serde_json::json!({"hostname": 1, "username": "u", "password": "p"});
         assert!(!d.validate_config(typed.as_object().unwrap()));

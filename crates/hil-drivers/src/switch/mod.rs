@@ -18,7 +18,9 @@ pub struct SwitchSpec {
 impl fmt::Debug for SwitchSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The config holds passwords; only the label is safe to print.
-        f.debug_struct("SwitchSpec").field("label", &self.label).finish_non_exhaustive()
+        f.debug_struct("SwitchSpec")
+            .field("label", &self.label)
+            .finish_non_exhaustive()
     }
 }
 
@@ -69,12 +71,18 @@ pub struct SwitchError {
 
 impl SwitchError {
     pub fn new(kind: SwitchErrorKind, message: impl Into<String>) -> Self {
-        SwitchError { kind, message: message.into() }
+        SwitchError {
+            kind,
+            message: message.into(),
+        }
     }
 
     /// Transient errors are worth a retry; the switch may come back.
     pub fn is_transient(&self) -> bool {
-        matches!(self.kind, SwitchErrorKind::Unreachable | SwitchErrorKind::Timeout)
+        matches!(
+            self.kind,
+            SwitchErrorKind::Unreachable | SwitchErrorKind::Timeout
+        )
     }
 }
 
@@ -109,5 +117,8 @@ pub fn has_exactly_string_members(
     config: &serde_json::Map<String, serde_json::Value>,
     keys: &[&str],
 ) -> bool {
-    config.len() == keys.len() && keys.iter().all(|k| config.get(*k).is_some_and(|v| v.is_string()))
+    config.len() == keys.len()
+        && keys
+            .iter()
+            .all(|k| config.get(*k).is_some_and(|v| v.is_string()))
 }

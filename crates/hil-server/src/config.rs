@@ -1,0 +1,347 @@
+//! One typed configuration. Every field has a default, so `hil-admin serve` runs a working
+//! development instance with no file at all. A TOML file (`--config`, `HIL_CONFIG`, or
+//! `./hil.toml`) overrides the defaults, and `HIL_<SECTION>__<KEY>` environment variables
+//! override the file (e.g. `HIL_DATABASE__URL`, `HIL_ALLOCATOR__VLANS`).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+/// The sample configuration printed by `hil-admin default-config`.
+pub const SAMPLE: &str = include_str!("../hil.sample.toml");
+
+#[derive(Clone, Serialize, Deserialize, Debug)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the API listens on.
+    pub listen: String,
+    /// Where the embedded SQLite database and the mock switches' state live.
+    pub data_dir: PathBuf,
+    pub database: DatabaseConfig,
+    pub auth: AuthConfig,
+    pub allocator: AllocatorConfig,
+    pub worker: WorkerConfig,
+    pub switches: SwitchesConfig,
+    pub maintenance: MaintenanceConfig,
+    pub limits: LimitsConfig,
+    /// Log filter, in `tracing` env-filter syntax (`info`, `hil_server=debug`, ...).
+    pub log: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:5000".into(),
+            data_dir: PathBuf::from("hil-data"),
+            database: DatabaseConfig::default(),
+            auth: AuthConfig::default(),
+            allocator: AllocatorConfig::default(),
+            worker: WorkerConfig::default(),
+            switches: SwitchesConfig::default(),
+            maintenance: MaintenanceConfig::default(),
+            limits: LimitsConfig::default(),
+            log: "info".into(),
+        }
+    }
+}
+
+#[derive(Clone, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://path` or `postgresql://user:pw@host/db`. Empty: `<data_dir>/hil.db`.
+    pub url: Option<String>,
+    /// Largest number of pooled connections (0: a default per backend).
+    pub max_connections: u32,
+    /// Apply pending migrations when `serve` starts.
+    pub auto_migrate: Option<bool>,
+}
+
+impl fmt::Debug for DatabaseConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatabaseConfig")
+            .field("url", &self.url.as_deref().map(redact_url_password))
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
+}
+
+/// `postgresql://u:secret@h/db` → `postgresql://u:***@h/db`, for logs.
+pub fn redact_url_password(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthBackend {
+    /// Users in HIL's database, HTTP Basic (`hil.ext.auth.database`).
+    Database,
+    /// Everyone is an administrator. Development only (`hil.ext.auth.null`).
+    Null,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    pub backend: AuthBackend,
+    /// When false, a failed authentication proceeds as an anonymous caller (HIL's option).
+    pub require_authentication: bool,
+    /// How long a verified password stays cached, in seconds (0 disables the cache).
+    pub cache_ttl_secs: u64,
+    /// Name of the administrator created when the user table is empty.
+    pub bootstrap_admin: String,
+    /// Password of that administrator. Empty: `HIL_ADMIN_PASSWORD`, else generated and printed.
+    pub bootstrap_password: Option<String>,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            backend: AuthBackend::Database,
+            require_authentication: true,
+            cache_ttl_secs: 300,
+            bootstrap_admin: "admin".into(),
+            bootstrap_password: None,
+        }
+    }
+}
+
+impl fmt::Debug for AuthConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthConfig")
+            .field("backend", &self.backend)
+            .field("require_authentication", &self.require_authentication)
+            .field("cache_ttl_secs", &self.cache_ttl_secs)
+            .field("bootstrap_admin", &self.bootstrap_admin)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AllocatorBackend {
+    /// 802.1q VLANs from configured ranges (`hil.ext.network_allocators.vlan_pool`).
+    VlanPool,
+    /// UUIDs, channel `null`. Development only (`hil.ext.network_allocators.null`).
+    Null,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AllocatorConfig {
+    pub backend: AllocatorBackend,
+    /// VLAN ranges of the pool, HIL syntax: `"100-200, 300"`.
+    pub vlans: String,
+}
+
+impl Default for AllocatorConfig {
+    fn default() -> Self {
+        AllocatorConfig {
+            backend: AllocatorBackend::VlanPool,
+            vlans: "1001-2000".into(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorkerConfig {
+    /// Whether `hil-admin serve` runs the networking worker in the same process.
+    pub enabled: bool,
+    /// Seconds between queue polls when nothing wakes the worker (HIL's `sleep_time`).
+    pub poll_interval_secs: f64,
+    /// Seconds a claim lasts without a heartbeat before another worker may take the action.
+    pub claim_lease_secs: u64,
+    /// Most actions claimed at once.
+    pub batch_size: u32,
+    /// Attempts for transient switch errors (unreachable, timeout) before an action is ERROR.
+    pub max_attempts: u32,
+    /// First retry delay in seconds; doubles per attempt.
+    pub retry_backoff_secs: f64,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        WorkerConfig {
+            enabled: true,
+            poll_interval_secs: 2.0,
+            claim_lease_secs: 60,
+            batch_size: 64,
+            max_attempts: 3,
+            retry_backoff_secs: 1.0,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SwitchesConfig {
+    /// Switch drivers to load, by short name (`mock`).
+    pub enabled: Vec<String>,
+    /// Where the mock switch keeps its port state. Empty: `<data_dir>/mock-switches`.
+    pub mock_state_dir: Option<PathBuf>,
+}
+
+impl Default for SwitchesConfig {
+    fn default() -> Self {
+        SwitchesConfig {
+            enabled: vec!["mock".into()],
+            mock_state_dir: None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct MaintenanceConfig {
+    /// Project that nodes move into when detached from a tenant (hil-api.md §10).
+    pub project: Option<String>,
+    /// URL notified with `{"node": <label>}` when a node moves into maintenance.
+    pub url: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Longest label (in characters) accepted for any object.
+    pub max_label_chars: usize,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            max_body_bytes: 64 * 1024,
+            max_label_chars: 255,
+        }
+    }
+}
+
+impl Config {
+    /// Loads defaults, then the file (if any), then `HIL_*` environment overrides.
+    pub fn load(file: Option<&Path>) -> Result<Config, String> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        let file = file.map(Path::to_path_buf).or_else(|| {
+            let local = PathBuf::from("hil.toml");
+            local.exists().then_some(local)
+        });
+        if let Some(path) = &file {
+            if !path.exists() {
+                return Err(format!("config file {} does not exist", path.display()));
+            }
+            fig = fig.merge(Toml::file(path));
+        }
+        // Only our own keys: HIL_ENDPOINT, HIL_USERNAME... belong to the client.
+        let env = Env::prefixed("HIL_").split("__").filter(|key| {
+            let key = key.as_str().to_ascii_lowercase();
+            let section = key.split("__").next().unwrap_or_default().to_string();
+            OWN_KEYS.contains(&section.as_str())
+        });
+        fig = fig.merge(env);
+        let mut config: Config = fig.extract().map_err(|e| e.to_string())?;
+        if config.auth.bootstrap_password.is_none() {
+            config.auth.bootstrap_password = std::env::var("HIL_ADMIN_PASSWORD").ok();
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        crate::allocator::parse_vlan_ranges(&self.allocator.vlans)
+            .map_err(|e| format!("allocator.vlans: {e}"))?;
+        let w = &self.worker;
+        if !(w.poll_interval_secs > 0.0 && w.poll_interval_secs < 3600.0) {
+            return Err("worker.poll_interval_secs must be in (0, 3600)".into());
+        }
+        if w.batch_size == 0 || w.max_attempts == 0 || w.claim_lease_secs == 0 {
+            return Err("worker.batch_size, max_attempts and claim_lease_secs must be > 0".into());
+        }
+        for name in &self.switches.enabled {
+            if !crate::switches::KNOWN.contains(&name.as_str()) {
+                return Err(format!("switches.enabled: unknown driver {name:?}"));
+            }
+        }
+        if self.maintenance.project.is_some() != self.maintenance.url.is_some() {
+            tracing::warn!("maintenance: only one of project and url is set; detaching nodes will fail as in HIL");
+        }
+        Ok(())
+    }
+
+    pub fn database_url(&self) -> String {
+        match &self.database.url {
+            Some(url) if !url.is_empty() => url.clone(),
+            _ => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("hil.db").display()
+            ),
+        }
+    }
+
+    pub fn mock_state_dir(&self) -> PathBuf {
+        self.switches
+            .mock_state_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("mock-switches"))
+    }
+}
+
+const OWN_KEYS: &[&str] = &[
+    "listen",
+    "data_dir",
+    "database",
+    "auth",
+    "allocator",
+    "worker",
+    "switches",
+    "maintenance",
+    "limits",
+    "log",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sample_config_parses_and_matches_defaults() {
+        let parsed: Config = toml_from(SAMPLE);
+        assert_eq!(parsed.listen, Config::default().listen);
+        assert_eq!(parsed.allocator.vlans, Config::default().allocator.vlans);
+    }
+
+    fn toml_from(s: &str) -> Config {
+        Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::string(s))
+            .extract()
+            .expect("sample parses")
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        let r: Result<Config, _> = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::string("[auth]\nbackend = \"database\"\nbogus = 1\n"))
+            .extract();
+        assert!(r.is_err());
+    }
+
+    #[test]
+    fn database_password_is_redacted_in_debug() {
+        let mut c = Config::default();
+        c.database.url = Some("postgresql://hil:s3cret@db/hil".into());
+        c.auth.bootstrap_password = Some("hunter2".into());
+        let text = format!("{c:?}");
+        assert!(
+            !text.contains("s3cret") && !text.contains("hunter2"),
+            "{text}"
+        );
+    }
+}

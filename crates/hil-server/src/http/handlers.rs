@@ -1,0 +1,419 @@
+//! One handler per API call: validate the arguments, authenticate, run the operation, answer.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use hil_types::*;
+use serde::Deserialize;
+
+use super::call::{empty, json, Call, NoArgs};
+use crate::error::{ApiError, ApiResult};
+use crate::ops::{self, Ctx};
+
+type S = State<Arc<Ctx>>;
+
+pub async fn not_implemented_obm(State(ctx): S, call: Call) -> ApiResult<Response> {
+    call.caller(&ctx).await?;
+    Err(ApiError::NotImplemented(
+        "Out-of-band management (power, boot device, console) is not implemented yet.".into(),
+    ))
+}
+
+pub async fn not_implemented_headnode(State(ctx): S, call: Call) -> ApiResult<Response> {
+    call.caller(&ctx).await?;
+    Err(ApiError::NotImplemented(
+        "Headnodes are not implemented yet.".into(),
+    ))
+}
+
+// ---- projects ----
+
+pub async fn list_projects(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let NoArgs {} = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    Ok(json(ops::projects::list_projects(&ctx, &caller).await?))
+}
+
+pub async fn project_create(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let NoArgs {} = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    ops::projects::project_create(&ctx, &caller, call.param("project")).await?;
+    Ok(empty())
+}
+
+pub async fn project_delete(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let NoArgs {} = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    ops::projects::project_delete(&ctx, &caller, call.param("project")).await?;
+    Ok(empty())
+}
+
+pub async fn project_connect_node(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let args: NodeRef = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    ops::projects::project_connect_node(&ctx, &caller, call.param("project"), &args.node).await?;
+    Ok(empty())
+}
+
+pub async fn project_detach_node(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let args: NodeRef = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    ops::projects::project_detach_node(&ctx, &caller, call.param("project"), &args.node).await?;
+    Ok(empty())
+}
+
+pub async fn list_project_nodes(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let NoArgs {} = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    Ok(json(
+        ops::projects::list_project_nodes(&ctx, &caller, call.param("project")).await?,
+    ))
+}
+
+pub async fn list_project_networks(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let NoArgs {} = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    Ok(json(
+        ops::projects::list_project_networks(&ctx, &caller, call.param("project")).await?,
+    ))
+}
+
+// ---- nodes ----
+
+pub async fn node_register(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let args: NodeRegister = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    ops::nodes::node_register(&ctx, &caller, call.param("node"), &args).await?;
+    Ok(empty())
+}
+
+pub async fn node_delete(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let NoArgs {} = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    ops::nodes::node_delete(&ctx, &caller, call.param("node")).await?;
+    Ok(empty())
+}
+
+pub async fn list_nodes(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let NoArgs {} = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    Ok(json(
+        ops::nodes::list_nodes(&ctx, &caller, call.param("is_free")).await?,
+    ))
+}
+
+pub async fn show_node(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let NoArgs {} = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    Ok(json(
+        ops::nodes::show_node(&ctx, &caller, call.param("node")).await?,
+    ))
+}
+
+pub async fn node_register_nic(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let args: NicRegister = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    ops::nodes::node_register_nic(
+        &ctx,
+        &caller,
+        call.param("node"),
+        call.param("nic"),
+        &args.macaddr,
+    )
+    .await?;
+    Ok(empty())
+}
+
+pub async fn node_delete_nic(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let NoArgs {} = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    ops::nodes::node_delete_nic(&ctx, &caller, call.param("node"), call.param("nic")).await?;
+    Ok(empty())
+}
+
+pub async fn node_set_metadata(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let args: MetadataSet = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    ops::nodes::node_set_metadata(
+        &ctx,
+        &caller,
+        call.param("node"),
+        call.param("label"),
+        &args.value,
+    )
+    .await?;
+    Ok(empty())
+}
+
+pub async fn node_delete_metadata(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let NoArgs {} = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    ops::nodes::node_delete_metadata(&ctx, &caller, call.param("node"), call.param("label"))
+        .await?;
+    Ok(empty())
+}
+
+fn accepted(status_id: String) -> Response {
+    (StatusCode::ACCEPTED, axum::Json(StatusId { status_id })).into_response()
+}
+
+pub async fn node_connect_network(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let args: ConnectNetwork = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    let id = ops::nodes::node_connect_network(
+        &ctx,
+        &caller,
+        call.param("node"),
+        call.param("nic"),
+        &args.network,
+        args.channel.as_deref(),
+    )
+    .await?;
+    Ok(accepted(id))
+}
+
+pub async fn node_detach_network(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let args: DetachNetwork = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    let id = ops::nodes::node_detach_network(
+        &ctx,
+        &caller,
+        call.param("node"),
+        call.param("nic"),
+        &args.network,
+    )
+    .await?;
+    Ok(accepted(id))
+}
+
+pub async fn show_networking_action(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let NoArgs {} = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    Ok(json(
+        ops::actions::show_networking_action(&ctx, &caller, call.param("status_id")).await?,
+    ))
+}
+
+// ---- networks ----
+
+pub async fn network_create(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let args: NetworkCreate = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    ops::networks::network_create(&ctx, &caller, call.param("network"), &args).await?;
+    Ok(empty())
+}
+
+pub async fn network_delete(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let NoArgs {} = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    ops::networks::network_delete(&ctx, &caller, call.param("network")).await?;
+    Ok(empty())
+}
+
+pub async fn show_network(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let NoArgs {} = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    Ok(json(
+        ops::networks::show_network(&ctx, &caller, call.param("network")).await?,
+    ))
+}
+
+pub async fn list_networks(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let NoArgs {} = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    Ok(json(ops::networks::list_networks(&ctx, &caller).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttachmentsQuery {
+    project: Option<String>,
+}
+
+pub async fn list_network_attachments(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let args: AttachmentsQuery = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    let list = ops::networks::list_network_attachments(
+        &ctx,
+        &caller,
+        call.param("network"),
+        args.project.as_deref(),
+    )
+    .await?;
+    Ok(json(list))
+}
+
+pub async fn network_grant_project_access(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let NoArgs {} = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    ops::networks::network_grant_project_access(
+        &ctx,
+        &caller,
+        call.param("network"),
+        call.param("project"),
+    )
+    .await?;
+    Ok(empty())
+}
+
+pub async fn network_revoke_project_access(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let NoArgs {} = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    ops::networks::network_revoke_project_access(
+        &ctx,
+        &caller,
+        call.param("network"),
+        call.param("project"),
+    )
+    .await?;
+    Ok(empty())
+}
+
+// ---- switches and ports ----
+
+pub async fn switch_register(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let args = call.open_args()?;
+    let caller = call.caller(&ctx).await?;
+    ops::switches::switch_register(&ctx, &caller, call.param("switch"), args).await?;
+    Ok(empty())
+}
+
+pub async fn switch_delete(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let NoArgs {} = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    ops::switches::switch_delete(&ctx, &caller, call.param("switch")).await?;
+    Ok(empty())
+}
+
+pub async fn list_switches(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let NoArgs {} = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    Ok(json(ops::switches::list_switches(&ctx, &caller).await?))
+}
+
+pub async fn show_switch(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let NoArgs {} = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    Ok(json(
+        ops::switches::show_switch(&ctx, &caller, call.param("switch")).await?,
+    ))
+}
+
+pub async fn switch_register_port(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let NoArgs {} = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    ops::switches::switch_register_port(&ctx, &caller, call.param("switch"), call.param("port"))
+        .await?;
+    Ok(empty())
+}
+
+pub async fn switch_delete_port(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let NoArgs {} = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    ops::switches::switch_delete_port(&ctx, &caller, call.param("switch"), call.param("port"))
+        .await?;
+    Ok(empty())
+}
+
+pub async fn show_port(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let NoArgs {} = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    Ok(
+        match ops::switches::show_port(&ctx, &caller, call.param("switch"), call.param("port"))
+            .await?
+        {
+            Some(info) => json(info),
+            None => json(serde_json::json!({})),
+        },
+    )
+}
+
+/// `POST /switch/<s>/port/<port...>/<action>`: the last segment picks the call, the rest is
+/// the port name (port names contain `/`).
+pub async fn port_action(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let full = call.param("port");
+    let Some((port, action)) = full.rsplit_once('/') else {
+        return Err(ApiError::MethodNotAllowed(
+            "This route does not accept that HTTP method.".into(),
+        ));
+    };
+    let switch = call.param("switch");
+    match action {
+        "connect_nic" => {
+            let args: PortConnectNic = call.args()?;
+            let caller = call.caller(&ctx).await?;
+            ops::switches::port_connect_nic(&ctx, &caller, switch, port, &args.node, &args.nic)
+                .await?;
+            Ok(empty())
+        }
+        "detach_nic" => {
+            let NoArgs {} = call.args()?;
+            let caller = call.caller(&ctx).await?;
+            ops::switches::port_detach_nic(&ctx, &caller, switch, port).await?;
+            Ok(empty())
+        }
+        "revert" => {
+            let NoArgs {} = call.args()?;
+            let caller = call.caller(&ctx).await?;
+            let status_id = ops::switches::port_revert(&ctx, &caller, switch, port).await?;
+            Ok(json(StatusId { status_id }))
+        }
+        _ => Err(ApiError::MethodNotAllowed(
+            "This route does not accept that HTTP method.".into(),
+        )),
+    }
+}
+
+// ---- extensions and users ----
+
+pub async fn list_active_extensions(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let NoArgs {} = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    Ok(json(ops::extensions::list_active_extensions(
+        &ctx, &caller,
+    )?))
+}
+
+pub async fn list_users(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let NoArgs {} = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    Ok(json(ops::users::list_users(&ctx, &caller).await?))
+}
+
+pub async fn user_create(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let args: UserCreate = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    let is_admin = args.is_admin.unwrap_or(false);
+    ops::users::user_create(&ctx, &caller, call.param("user"), &args.password, is_admin).await?;
+    Ok(empty())
+}
+
+pub async fn user_delete(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let NoArgs {} = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    ops::users::user_delete(&ctx, &caller, call.param("user")).await?;
+    Ok(empty())
+}
+
+pub async fn user_set_admin(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let args: UserSetAdmin = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    ops::users::user_set_admin(&ctx, &caller, call.param("user"), args.is_admin).await?;
+    Ok(empty())
+}
+
+pub async fn user_add_project(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let args: ProjectRef = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    ops::users::user_add_project(&ctx, &caller, call.param("user"), &args.project).await?;
+    Ok(empty())
+}
+
+pub async fn user_remove_project(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let args: ProjectRef = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    ops::users::user_remove_project(&ctx, &caller, call.param("user"), &args.project).await?;
+    Ok(empty())
+}

@@ -1,0 +1,156 @@
+//! The HTTP face: every v0 route in one table, mapping a path to an operation. Errors of every
+//! kind, unknown routes, wrong methods and panics included, answer HIL's JSON error body.
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post, put};
+use axum::Router;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::error::ApiError;
+use crate::ops::Ctx;
+
+pub mod call;
+mod handlers;
+
+use handlers as h;
+
+/// The whole API.
+pub fn router(ctx: Arc<Ctx>) -> Router {
+    let mut v0 = Router::new()
+        .route("/projects", get(h::list_projects))
+        .route(
+            "/project/{project}",
+            put(h::project_create).delete(h::project_delete),
+        )
+        .route(
+            "/project/{project}/connect_node",
+            post(h::project_connect_node),
+        )
+        .route(
+            "/project/{project}/detach_node",
+            post(h::project_detach_node),
+        )
+        .route("/project/{project}/nodes", get(h::list_project_nodes))
+        .route("/project/{project}/networks", get(h::list_project_networks))
+        .route(
+            "/project/{project}/headnodes",
+            get(h::not_implemented_headnode),
+        )
+        .route("/nodes/{is_free}", get(h::list_nodes))
+        .route(
+            "/node/{node}",
+            put(h::node_register)
+                .delete(h::node_delete)
+                .get(h::show_node),
+        )
+        .route(
+            "/node/{node}/nic/{nic}",
+            put(h::node_register_nic).delete(h::node_delete_nic),
+        )
+        .route(
+            "/node/{node}/metadata/{label}",
+            put(h::node_set_metadata).delete(h::node_delete_metadata),
+        )
+        .route(
+            "/node/{node}/nic/{nic}/connect_network",
+            post(h::node_connect_network),
+        )
+        .route(
+            "/node/{node}/nic/{nic}/detach_network",
+            post(h::node_detach_network),
+        )
+        .route("/node/{node}/obm", put(h::not_implemented_obm))
+        .route("/node/{node}/power_cycle", post(h::not_implemented_obm))
+        .route("/node/{node}/power_on", post(h::not_implemented_obm))
+        .route("/node/{node}/power_off", post(h::not_implemented_obm))
+        .route("/node/{node}/boot_device", put(h::not_implemented_obm))
+        .route("/node/{node}/power_status", get(h::not_implemented_obm))
+        .route("/node/{node}/console", get(h::not_implemented_obm))
+        .route(
+            "/networking_action/{status_id}",
+            get(h::show_networking_action),
+        )
+        .route("/networks", get(h::list_networks))
+        .route(
+            "/network/{network}",
+            put(h::network_create)
+                .delete(h::network_delete)
+                .get(h::show_network),
+        )
+        .route(
+            "/network/{network}/attachments",
+            get(h::list_network_attachments),
+        )
+        .route(
+            "/network/{network}/access/{project}",
+            put(h::network_grant_project_access).delete(h::network_revoke_project_access),
+        )
+        .route("/switches", get(h::list_switches))
+        .route(
+            "/switch/{switch}",
+            put(h::switch_register)
+                .delete(h::switch_delete)
+                .get(h::show_switch),
+        )
+        .route(
+            "/switch/{switch}/port/{*port}",
+            put(h::switch_register_port)
+                .delete(h::switch_delete_port)
+                .get(h::show_port)
+                .post(h::port_action),
+        )
+        .route("/headnode/{headnode}", any(h::not_implemented_headnode))
+        .route(
+            "/headnode/{headnode}/{*rest}",
+            any(h::not_implemented_headnode),
+        )
+        .route("/headnode_images", get(h::not_implemented_headnode))
+        .route("/headnode_images/", get(h::not_implemented_headnode))
+        .route("/active_extensions", get(h::list_active_extensions));
+    if ctx.auth.is_database() {
+        v0 = v0
+            .route("/auth/basic/users", get(h::list_users))
+            .route(
+                "/auth/basic/user/{user}",
+                put(h::user_create)
+                    .delete(h::user_delete)
+                    .patch(h::user_set_admin),
+            )
+            .route(
+                "/auth/basic/user/{user}/add_project",
+                post(h::user_add_project),
+            )
+            .route(
+                "/auth/basic/user/{user}/remove_project",
+                post(h::user_remove_project),
+            );
+    }
+    Router::new()
+        .nest("/v0", v0.method_not_allowed_fallback(method_not_allowed))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(TraceLayer::new_for_http())
+        .with_state(ctx)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound("No such API route. HIL's API lives under /v0.".into())
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed("This route does not accept that HTTP method.".into())
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    let body = hil_types::ErrorBody {
+        error_type: hil_types::ErrorType::Server.name().into(),
+        msg: "Internal server error; the server log has the details.".into(),
+    };
+    (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response()
+}

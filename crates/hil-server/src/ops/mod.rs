@@ -1,0 +1,109 @@
+//! Domain operations: one public function per API call. Each validates its arguments,
+//! authorizes the caller, checks state in HIL's documented order and writes, all in one
+//! transaction. Operations never talk to hardware: network changes go into the action queue.
+
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+use crate::allocator::Allocator;
+use crate::auth::{Authenticator, Caller};
+use crate::config::Config;
+use crate::error::{ApiError, ApiResult};
+use crate::store::{self, Conn, Store};
+use crate::switches::SwitchRegistry;
+
+pub mod actions;
+pub mod extensions;
+pub mod networks;
+pub mod nodes;
+pub mod projects;
+pub mod switches;
+pub mod users;
+
+/// Everything an operation needs.
+pub struct Ctx {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub auth: Authenticator,
+    pub allocator: Allocator,
+    pub switches: SwitchRegistry,
+    /// Wakes the in-process worker when an action is queued.
+    pub queue_signal: Arc<Notify>,
+    pub http: reqwest::Client,
+}
+
+fn require_admin(caller: &Caller) -> ApiResult<()> {
+    if caller.is_admin {
+        Ok(())
+    } else {
+        Err(ApiError::admin_only())
+    }
+}
+
+async fn require_access(c: &mut Conn, caller: &Caller, project_id: Option<i64>) -> ApiResult<()> {
+    if caller.can_access(c, project_id).await? {
+        Ok(())
+    } else {
+        Err(ApiError::no_project_access())
+    }
+}
+
+async fn project_id(c: &mut Conn, label: &str) -> ApiResult<i64> {
+    store::projects::id_by_label(c, label)
+        .await?
+        .ok_or_else(|| ApiError::missing("Project", label))
+}
+
+async fn node(c: &mut Conn, label: &str) -> ApiResult<store::nodes::Node> {
+    store::nodes::get(c, label)
+        .await?
+        .ok_or_else(|| ApiError::missing("Node", label))
+}
+
+async fn nic(c: &mut Conn, node: &store::nodes::Node, label: &str) -> ApiResult<store::nodes::Nic> {
+    store::nodes::nic(c, node.id, label)
+        .await?
+        .ok_or_else(|| ApiError::missing_child("Nic", label, "Node", &node.label))
+}
+
+async fn network(c: &mut Conn, label: &str) -> ApiResult<store::networks::Network> {
+    store::networks::get(c, label)
+        .await?
+        .ok_or_else(|| ApiError::missing("Network", label))
+}
+
+async fn switch(c: &mut Conn, label: &str) -> ApiResult<store::switches::Switch> {
+    store::switches::get(c, label)
+        .await?
+        .ok_or_else(|| ApiError::missing("Switch", label))
+}
+
+/// HIL names the port's parent by the driver's class; we name it "Switch".
+async fn port(
+    c: &mut Conn,
+    switch: &store::switches::Switch,
+    label: &str,
+) -> ApiResult<store::switches::Port> {
+    store::switches::port(c, switch.id, label)
+        .await?
+        .ok_or_else(|| ApiError::missing_child("Port", label, "Switch", &switch.label))
+}
+
+/// HIL's "one action per nic" rule: a PENDING action blocks, a finished one is replaced.
+async fn clear_finished_action(c: &mut Conn, nic_id: i64) -> ApiResult<()> {
+    if let Some((id, status)) = store::actions::status_of_nic(c, nic_id).await? {
+        if status == hil_types::ActionStatus::Pending.as_str() {
+            return Err(ApiError::Blocked(
+                "A networking operation is already active on the nic.".into(),
+            ));
+        }
+        store::actions::delete(c, id).await?;
+    }
+    Ok(())
+}
+
+/// A new status id: a lowercase hyphenated UUIDv4, as HIL makes them.
+fn new_status_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}

@@ -1,0 +1,273 @@
+//! Storage: the schema, migrations for both backends, and every query. Nothing above this
+//! module writes SQL.
+//!
+//! One set of SQL text serves SQLite and PostgreSQL through sqlx's `Any` driver (`$N`
+//! placeholders work on both). Where the dialects differ, the query asks `Backend`.
+//!
+//! Concurrency: every write runs in one transaction. On PostgreSQL it is SERIALIZABLE, so
+//! HIL's check-then-act sequences cannot interleave; on SQLite writers are serialised by a
+//! process-wide lock plus `BEGIN IMMEDIATE`. Constraint violations and serialisation failures
+//! make `Store::retrying` run the whole operation again, whose checks then report HIL's error.
+
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{Any, AnyConnection, Transaction};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+use crate::error::{ApiError, ApiResult};
+
+pub mod actions;
+pub mod networks;
+pub mod nodes;
+pub mod projects;
+pub mod switches;
+pub mod users;
+pub mod vlans;
+
+pub type Conn = AnyConnection;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pool: sqlx::AnyPool,
+    backend: Backend,
+    /// SQLite allows one writer; queueing here is cheaper than SQLITE_BUSY retries.
+    write_lock: Option<Arc<Mutex<()>>>,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// How often an operation is retried after a serialisation failure or constraint race.
+const MAX_ATTEMPTS: u32 = 12;
+
+impl Store {
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Store, sqlx::Error> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(sqlx::Error::Configuration(
+                "database url must start with sqlite: or postgresql:".into(),
+            ));
+        };
+        if backend == Backend::Sqlite {
+            create_sqlite_parent_dir(url);
+        }
+        let max = match (max_connections, backend) {
+            (0, Backend::Sqlite) => 8,
+            (0, Backend::Postgres) => 16,
+            (n, _) => n,
+        };
+        let options: AnyConnectOptions = url.parse()?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(max)
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        sqlx::query("PRAGMA journal_mode = WAL")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA busy_timeout = 10000")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA foreign_keys = ON")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA synchronous = NORMAL")
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        let write_lock = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
+        Ok(Store {
+            pool,
+            backend,
+            write_lock,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies pending migrations; safe to run again and again.
+    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
+        match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await,
+        }
+    }
+
+    /// True when every known migration has been applied.
+    pub async fn schema_is_current(&self) -> ApiResult<bool> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        let applied: i64 = match sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM _sqlx_migrations WHERE success = $1",
+        )
+        .bind(true)
+        .fetch_one(&self.pool)
+        .await
+        {
+            Ok(n) => n,
+            Err(_) => return Ok(false),
+        };
+        Ok(applied as usize >= migrator.iter().count())
+    }
+
+    /// Starts a write transaction.
+    pub async fn begin(&self) -> ApiResult<Tx> {
+        let guard = match &self.write_lock {
+            Some(lock) => Some(lock.clone().lock_owned().await),
+            None => None,
+        };
+        let begin = match self.backend {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN ISOLATION LEVEL SERIALIZABLE",
+        };
+        let tx = self.pool.begin_with(begin).await?;
+        Ok(Tx { tx, _guard: guard })
+    }
+
+    /// Starts a read-only transaction: one consistent snapshot, no write lock.
+    pub async fn read(&self) -> ApiResult<Tx> {
+        let begin = match self.backend {
+            Backend::Sqlite => "BEGIN",
+            Backend::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        };
+        let tx = self.pool.begin_with(begin).await?;
+        Ok(Tx { tx, _guard: None })
+    }
+
+    /// Runs `op` (which begins and commits its own transaction) again when it lost a race:
+    /// a serialisation failure, a deadlock, a busy database, or a uniqueness violation. The
+    /// retried operation's own checks then report HIL's error for the state that won.
+    pub async fn retrying<T, F, Fut>(&self, op: F) -> ApiResult<T>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = ApiResult<T>>,
+    {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match op().await {
+                Err(ApiError::Database(e)) if is_retryable(&e) && attempt < MAX_ATTEMPTS => {
+                    let jitter = rand::random::<u64>() % 10;
+                    tokio::time::sleep(Duration::from_millis(2 * attempt as u64 + jitter)).await;
+                }
+                Err(ApiError::Database(e)) if is_unique_violation(&e) => {
+                    return Err(ApiError::Duplicate(
+                        "A concurrent request changed the same object; try again.".into(),
+                    ))
+                }
+                other => return other,
+            }
+        }
+    }
+
+    pub fn pool(&self) -> &sqlx::AnyPool {
+        &self.pool
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn create_sqlite_parent_dir(url: &str) {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let path = path.split('?').next().unwrap_or_default();
+    if let Some(parent) = std::path::Path::new(path).parent() {
+        if !parent.as_os_str().is_empty() {
+            let _ = std::fs::create_dir_all(parent);
+        }
+    }
+}
+
+/// A transaction; derefs to the connection the store's query functions take.
+pub struct Tx {
+    tx: Transaction<'static, Any>,
+    _guard: Option<OwnedMutexGuard<()>>,
+}
+
+impl Tx {
+    pub async fn commit(self) -> ApiResult<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl Deref for Tx {
+    type Target = Conn;
+    fn deref(&self) -> &Conn {
+        &self.tx
+    }
+}
+
+impl DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut Conn {
+        &mut self.tx
+    }
+}
+
+fn db_code(e: &sqlx::Error) -> Option<String> {
+    match e {
+        sqlx::Error::Database(d) => d.code().map(|c| c.into_owned()),
+        _ => None,
+    }
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.kind() == sqlx::error::ErrorKind::UniqueViolation)
+}
+
+/// Errors that mean "another transaction got there first; run the operation again".
+pub fn is_retryable(e: &sqlx::Error) -> bool {
+    if is_unique_violation(e) {
+        return true;
+    }
+    matches!(
+        db_code(e).as_deref(),
+        // PostgreSQL: serialization_failure, deadlock_detected. SQLite: BUSY, LOCKED.
+        Some("40001") | Some("40P01") | Some("5") | Some("6") | Some("517") | Some("262")
+    )
+}
+
+/// Reads a boolean column stored as BOOLEAN (PostgreSQL) or INTEGER (SQLite).
+pub fn get_bool(row: &sqlx::any::AnyRow, col: &str) -> Result<bool, sqlx::Error> {
+    use sqlx::Row;
+    row.try_get::<bool, _>(col)
+        .or_else(|_| row.try_get::<i64, _>(col).map(|v| v != 0))
+}
+
+impl Store {
+    /// Starts a transaction for the worker's queue bookkeeping. On PostgreSQL it runs at READ
+    /// COMMITTED: claims rely on row locks (`SKIP LOCKED`), not on serialisability.
+    pub async fn begin_queue(&self) -> ApiResult<Tx> {
+        if self.backend == Backend::Sqlite {
+            return self.begin().await;
+        }
+        let tx = self.pool.begin().await?;
+        Ok(Tx { tx, _guard: None })
+    }
+}

@@ -1,0 +1,297 @@
+//! Test harness: a real server on a random port over a fresh database (SQLite, or PostgreSQL
+//! when `HIL_TEST_DB=postgres` with `HIL_TEST_PG_URL`), driven over HTTP.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hil_server::config::Config;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+pub const ADMIN: (&str, &str) = ("admin", "admin-pw");
+pub const MOCK: &str = "http://schema.massopencloud.org/haas/v0/switches/mock";
+
+pub fn use_postgres() -> bool {
+    std::env::var("HIL_TEST_DB").is_ok_and(|v| v == "postgres")
+}
+
+/// A database URL for one test: a temp SQLite file, or a fresh PostgreSQL database.
+pub async fn fresh_database_url(dir: &std::path::Path) -> String {
+    if !use_postgres() {
+        return format!("sqlite://{}?mode=rwc", dir.join("hil.db").display());
+    }
+    let base =
+        std::env::var("HIL_TEST_PG_URL").expect("HIL_TEST_DB=postgres needs HIL_TEST_PG_URL");
+    let name = format!("hil_test_{}", uuid::Uuid::new_v4().simple());
+    sqlx::any::install_default_drivers();
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&base)
+        .await
+        .expect("connect to PostgreSQL");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .expect("create database");
+    let mut url = url::Url::parse(&base).expect("pg url");
+    url.set_path(&format!("/{name}"));
+    url.to_string()
+}
+
+pub struct TestServer {
+    pub url: String,
+    pub dir: tempfile::TempDir,
+    pub config: Config,
+    pub ctx: Arc<hil_server::ops::Ctx>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<Result<(), String>>>,
+    http: reqwest::Client,
+}
+
+/// Base configuration for tests: fast worker polling, known admin password.
+pub async fn test_config(dir: &std::path::Path) -> Config {
+    let mut config = Config::default();
+    config.data_dir = dir.to_path_buf();
+    config.database.url = Some(fresh_database_url(dir).await);
+    config.auth.bootstrap_password = Some(ADMIN.1.into());
+    config.auth.cache_ttl_secs = 60;
+    config.allocator.vlans = "1001-1040".into();
+    config.worker.poll_interval_secs = 0.05;
+    config.worker.claim_lease_secs = 2;
+    config.worker.retry_backoff_secs = 0.05;
+    config.log = "warn".into();
+    config
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = test_config(dir.path()).await;
+        Self::start_with(dir, config, true).await
+    }
+
+    pub async fn start_with(dir: tempfile::TempDir, config: Config, worker: bool) -> TestServer {
+        let ctx = hil_server::context(config.clone()).await.expect("context");
+        hil_server::create_database(&ctx).await.expect("db create");
+        hil_server::bootstrap_admin(&ctx).await.expect("bootstrap");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let options = hil_server::ServeOptions { worker };
+        let shutdown = async move {
+            let _ = stopped.await;
+        };
+        let handle = tokio::spawn(hil_server::serve(ctx.clone(), listener, options, shutdown));
+        TestServer {
+            url,
+            dir,
+            config,
+            ctx,
+            stop: Some(stop),
+            handle: Some(handle),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(h) = self.handle.take() {
+            let _ = h.await;
+        }
+        self.ctx.store.close().await;
+    }
+
+    /// Sends a request as `user` (None = no credentials) and returns status and body.
+    pub async fn call(
+        &self,
+        user: Option<(&str, &str)>,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> Resp {
+        let method = Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = self.http.request(method, format!("{}{}", self.url, path));
+        if let Some((u, p)) = user {
+            req = req.basic_auth(u, Some(p));
+        }
+        if let Some(b) = body {
+            req = req.body(b.to_string());
+        }
+        let resp = req.send().await.expect("request");
+        Resp::read(resp).await
+    }
+
+    pub async fn raw(
+        &self,
+        user: Option<(&str, &str)>,
+        method: &str,
+        path: &str,
+        body: Vec<u8>,
+    ) -> Resp {
+        let method = Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = self
+            .http
+            .request(method, format!("{}{}", self.url, path))
+            .body(body);
+        if let Some((u, p)) = user {
+            req = req.basic_auth(u, Some(p));
+        }
+        Resp::read(req.send().await.expect("request")).await
+    }
+
+    /// As the administrator.
+    pub async fn admin(&self, method: &str, path: &str, body: Option<Value>) -> Resp {
+        self.call(Some(ADMIN), method, path, body).await
+    }
+
+    /// As the administrator, expecting success.
+    pub async fn ok(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let r = self.admin(method, path, body).await;
+        assert!(
+            r.status == 200 || r.status == 202,
+            "{method} {path}: {} {}",
+            r.status,
+            r.text
+        );
+        r.json
+    }
+
+    pub fn mock_state(&self, switch: &str) -> Value {
+        let path = self.config.mock_state_dir().join(format!("{switch}.json"));
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).unwrap(),
+            Err(_) => json!({}),
+        }
+    }
+
+    pub fn mock_fail(&self, switch: &str, message: Option<&str>) {
+        let dir = self.config.mock_state_dir();
+        std::fs::create_dir_all(&dir).unwrap();
+        let path: PathBuf = dir.join(format!("{switch}.fail"));
+        match message {
+            Some(m) => std::fs::write(path, m).unwrap(),
+            None => {
+                let _ = std::fs::remove_file(path);
+            }
+        }
+    }
+
+    /// Polls a networking action until it leaves PENDING.
+    pub async fn wait_action(&self, status_id: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let r = self
+                .admin("GET", &format!("/v0/networking_action/{status_id}"), None)
+                .await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            if r.json["status"] != "PENDING" {
+                return r.json;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "action {status_id} stayed PENDING"
+            );
+            tokio::time::sleep(Duration::from_millis(30)).await;
+        }
+    }
+
+    // ---- fixtures ----
+
+    pub async fn user(&self, name: &str, password: &str, admin: bool, projects: &[&str]) {
+        self.ok(
+            "PUT",
+            &format!("/v0/auth/basic/user/{name}"),
+            Some(json!({"password": password, "is_admin": admin})),
+        )
+        .await;
+        for p in projects {
+            self.ok(
+                "POST",
+                &format!("/v0/auth/basic/user/{name}/add_project"),
+                Some(json!({"project": p})),
+            )
+            .await;
+        }
+    }
+
+    pub async fn project(&self, name: &str) {
+        self.ok("PUT", &format!("/v0/project/{name}"), None).await;
+    }
+
+    pub async fn node(&self, name: &str) {
+        let body = json!({"obmd": {"uri": format!("http://obmd.example/node/{name}"), "admin_token": "secret-token"}});
+        self.ok("PUT", &format!("/v0/node/{name}"), Some(body))
+            .await;
+    }
+
+    pub async fn switch(&self, name: &str) {
+        let body = json!({"type": MOCK, "hostname": "sw.example", "username": "u", "password": "switch-secret"});
+        self.ok("PUT", &format!("/v0/switch/{name}"), Some(body))
+            .await;
+    }
+
+    /// A node with nic `eth0` cabled to `switch`'s `port`.
+    pub async fn cabled_node(&self, node: &str, switch: &str, port: &str) {
+        self.node(node).await;
+        self.ok(
+            "PUT",
+            &format!("/v0/node/{node}/nic/eth0"),
+            Some(json!({"macaddr": "de:ad:be:ef:00:01"})),
+        )
+        .await;
+        self.ok("PUT", &format!("/v0/switch/{switch}/port/{port}"), None)
+            .await;
+        self.ok(
+            "POST",
+            &format!("/v0/switch/{switch}/port/{port}/connect_nic"),
+            Some(json!({"node": node, "nic": "eth0"})),
+        )
+        .await;
+    }
+
+    pub async fn network(&self, name: &str, owner: &str, access: &str, net_id: &str) {
+        self.ok(
+            "PUT",
+            &format!("/v0/network/{name}"),
+            Some(json!({"owner": owner, "access": access, "net_id": net_id})),
+        )
+        .await;
+    }
+}
+
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub text: String,
+    pub json: Value,
+}
+
+impl Resp {
+    async fn read(resp: reqwest::Response) -> Resp {
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap_or_default();
+        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Resp { status, text, json }
+    }
+
+    /// Asserts a HIL error body of the given type and status.
+    #[track_caller]
+    pub fn err(&self, status: u16, error_type: &str) {
+        assert_eq!(self.status, status, "body: {}", self.text);
+        assert_eq!(self.json["type"], error_type, "body: {}", self.text);
+        assert!(self.json["msg"].is_string(), "body: {}", self.text);
+    }
+
+    #[track_caller]
+    pub fn empty_ok(&self) {
+        assert_eq!(self.status, 200, "body: {}", self.text);
+        assert_eq!(
+            self.text, "",
+            "successful calls without output answer an empty body"
+        );
+    }
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: formatting, lints, unit tests, and the HTTP-level tests on SQLite
+# and on PostgreSQL. Installs missing test peers itself and starts a private PostgreSQL when
+# none is reachable (set HIL_TEST_PG_URL to use your own server instead).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\n==> %s\n' "$*"; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+apt_updated=""
+apt_install() {
+  [ -n "$apt_updated" ] || { as_root apt-get update -qq; apt_updated=1; }
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+
+ensure_postgres_binaries() {
+  if [ -z "$(pg_bin)" ] || [ ! -x "$(pg_bin)/initdb" ]; then
+    log "installing PostgreSQL"
+    apt_install postgresql
+  fi
+}
+
+PG_DIR=""
+stop_private_postgres() {
+  if [ -n "$PG_DIR" ] && [ -d "$PG_DIR/data" ]; then
+    run_as_pg "$(pg_bin)/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
+    rm -rf "$PG_DIR"
+  fi
+}
+trap stop_private_postgres EXIT
+
+run_as_pg() {
+  # initdb refuses to run as root.
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+start_private_postgres() {
+  ensure_postgres_binaries
+  local bin port
+  bin=$(pg_bin)
+  PG_DIR=$(mktemp -d /tmp/hil-test-pg.XXXXXX)
+  [ "$(id -u)" = 0 ] && chown postgres:postgres "$PG_DIR"
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  log "starting a private PostgreSQL on 127.0.0.1:$port"
+  run_as_pg "$bin/initdb" -D "$PG_DIR/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+  run_as_pg "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" \
+    -o "-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" -w start >/dev/null
+  HIL_TEST_PG_URL="postgresql://postgres@127.0.0.1:$port/postgres"
+}
+
+pg_reachable() {
+  [ -n "${HIL_TEST_PG_URL:-}" ] && command -v psql >/dev/null && psql "$HIL_TEST_PG_URL" -Atc 'select 1' >/dev/null 2>&1
+}
+
+command -v cargo >/dev/null || { echo "cargo is required (https://rustup.rs)"; exit 1; }
+
+log "cargo fmt --check"
+cargo fmt --all -- --check
+
+log "cargo clippy -D warnings"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+log "tests on SQLite"
+HIL_TEST_DB=sqlite cargo test --workspace
+
+if ! pg_reachable; then
+  start_private_postgres
+fi
+log "tests on PostgreSQL"
+HIL_TEST_DB=postgres HIL_TEST_PG_URL="$HIL_TEST_PG_URL" cargo test --workspace --test '*'

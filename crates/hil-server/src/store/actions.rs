@@ -142,6 +142,7 @@ pub async fn claim(
     lease_ms: i64,
     limit: i64,
 ) -> sqlx::Result<Vec<Claimed>> {
+    // Each placeholder is used once: SQLite binds a repeated `$N` unreliably through `Any`.
     // PostgreSQL: SKIP LOCKED lets concurrent workers claim disjoint rows without waiting.
     let lock = match backend {
         Backend::Postgres => "FOR UPDATE SKIP LOCKED",
@@ -150,13 +151,14 @@ pub async fn claim(
     let sql = format!(
         "UPDATE networking_action SET claimed_by = $1, claimed_at = $2
          WHERE id IN (SELECT id FROM networking_action
-                      WHERE status = 'PENDING' AND retry_at <= $2
-                        AND (claimed_by IS NULL OR claimed_at < $3)
-                      ORDER BY id LIMIT $4 {lock})
+                      WHERE status = 'PENDING' AND retry_at <= $3
+                        AND (claimed_by IS NULL OR claimed_at < $4)
+                      ORDER BY id LIMIT $5 {lock})
          RETURNING id"
     );
     let mut ids: Vec<i64> = sqlx::query_scalar(&sql)
         .bind(worker)
+        .bind(now_ms)
         .bind(now_ms)
         .bind(now_ms - lease_ms)
         .bind(limit)

@@ -120,7 +120,7 @@ impl Authenticator {
             }
             ok
         };
-        Ok(verified.then(|| Caller {
+        Ok(verified.then_some(Caller {
             is_admin: user.is_admin,
             user_id: Some(user.id),
         }))

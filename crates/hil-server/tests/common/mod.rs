@@ -50,8 +50,10 @@ pub struct TestServer {
 
 /// Base configuration for tests: fast worker polling, known admin password.
 pub async fn test_config(dir: &std::path::Path) -> Config {
-    let mut config = Config::default();
-    config.data_dir = dir.to_path_buf();
+    let mut config = Config {
+        data_dir: dir.to_path_buf(),
+        ..Config::default()
+    };
     config.database.url = Some(fresh_database_url(dir).await);
     config.auth.bootstrap_password = Some(ADMIN.1.into());
     config.auth.cache_ttl_secs = 60;

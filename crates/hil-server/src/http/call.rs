@@ -78,7 +78,8 @@ fn check_path_label(name: &str, value: &str, max_chars: usize) -> ApiResult<()> 
     if value.chars().any(char::is_control) {
         return Err(bad("control characters are not allowed"));
     }
-    if name != "port" && value.contains('/') {
+    // Only the catch-all parameters (`{*port}`, `{*rest}`) may span several segments.
+    if name != "port" && name != "rest" && value.contains('/') {
         return Err(bad("'/' is not allowed"));
     }
     Ok(())

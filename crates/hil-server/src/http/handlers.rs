@@ -84,6 +84,7 @@ pub async fn list_project_networks(State(ctx): S, call: Call) -> ApiResult<Respo
 
 pub async fn node_register(State(ctx): S, call: Call) -> ApiResult<Response> {
     let args: NodeRegister = call.args()?;
+    ops::nodes::validate_node_register(&args)?;
     let caller = call.caller(&ctx).await?;
     ops::nodes::node_register(&ctx, &caller, call.param("node"), &args).await?;
     Ok(empty())
@@ -274,9 +275,10 @@ pub async fn network_revoke_project_access(State(ctx): S, call: Call) -> ApiResu
 // ---- switches and ports ----
 
 pub async fn switch_register(State(ctx): S, call: Call) -> ApiResult<Response> {
-    let args = call.open_args()?;
+    let (switch_type, members) = ops::switches::split_switch_type(call.open_args()?)?;
     let caller = call.caller(&ctx).await?;
-    ops::switches::switch_register(&ctx, &caller, call.param("switch"), args).await?;
+    ops::switches::switch_register(&ctx, &caller, call.param("switch"), &switch_type, &members)
+        .await?;
     Ok(empty())
 }
 

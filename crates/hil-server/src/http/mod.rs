@@ -138,7 +138,13 @@ pub fn router(ctx: Arc<Ctx>) -> Router {
         .with_state(ctx)
 }
 
-async fn not_found() -> ApiError {
+/// An unmatched `/v0/...` path with an empty segment (`/v0/project/`) is a call with an empty
+/// label: a validation error, like an empty label anywhere else, rather than "no such route".
+async fn not_found(uri: axum::http::Uri) -> ApiError {
+    let path = uri.path();
+    if path.starts_with("/v0/") && (path.ends_with('/') || path.contains("//")) {
+        return ApiError::Validation("Labels may not be empty.".into());
+    }
     ApiError::NotFound("No such API route. HIL's API lives under /v0.".into())
 }
 

@@ -11,19 +11,26 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{self, actions::NewAction};
 
+/// Part of HIL's `node_register` schema (so checked before authentication): the obmd uri must
+/// be http(s).
+pub fn validate_node_register(body: &NodeRegister) -> ApiResult<()> {
+    let scheme_ok = url::Url::parse(&body.obmd.uri)
+        .map(|u| matches!(u.scheme(), "http" | "https"))
+        .unwrap_or(false);
+    if scheme_ok {
+        Ok(())
+    } else {
+        Err(ApiError::invalid_args())
+    }
+}
+
 pub async fn node_register(
     ctx: &Ctx,
     caller: &Caller,
     label: &str,
     body: &NodeRegister,
 ) -> ApiResult<()> {
-    // HIL's schema: the obmd uri must be http(s).
-    let scheme_ok = url::Url::parse(&body.obmd.uri)
-        .map(|u| matches!(u.scheme(), "http" | "https"))
-        .unwrap_or(false);
-    if !scheme_ok {
-        return Err(ApiError::invalid_args());
-    }
+    validate_node_register(body)?;
     require_admin(caller)?;
     let metadata: Vec<(String, String)> = body
         .metadata

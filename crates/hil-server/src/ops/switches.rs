@@ -7,18 +7,25 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{self, actions::NewAction};
 
+/// Splits `switch_register`'s body into its `type` (a string member of HIL's schema, so checked
+/// before authentication) and the driver's members.
+pub fn split_switch_type(
+    mut body: serde_json::Map<String, serde_json::Value>,
+) -> ApiResult<(String, serde_json::Map<String, serde_json::Value>)> {
+    match body.remove("type") {
+        Some(serde_json::Value::String(switch_type)) => Ok((switch_type, body)),
+        _ => Err(ApiError::invalid_args()),
+    }
+}
+
 pub async fn switch_register(
     ctx: &Ctx,
     caller: &Caller,
     label: &str,
-    mut body: serde_json::Map<String, serde_json::Value>,
+    switch_type: &str,
+    body: &serde_json::Map<String, serde_json::Value>,
 ) -> ApiResult<()> {
-    // `type` is the one member every switch has; the rest belongs to the driver's schema.
-    let Some(serde_json::Value::String(switch_type)) = body.remove("type") else {
-        return Err(ApiError::invalid_args());
-    };
     require_admin(caller)?;
-    let (switch_type, body) = (&switch_type, &body);
     ctx.store
         .retrying(|| async move {
             let mut tx = ctx.store.begin().await?;

@@ -241,12 +241,7 @@ impl Config {
             fig = fig.merge(Toml::file(path));
         }
         // Only our own keys: HIL_ENDPOINT, HIL_USERNAME... belong to the client.
-        let env = Env::prefixed("HIL_").split("__").filter(|key| {
-            let key = key.as_str().to_ascii_lowercase();
-            let section = key.split("__").next().unwrap_or_default().to_string();
-            OWN_KEYS.contains(&section.as_str())
-        });
-        fig = fig.merge(env);
+        fig = fig.merge(env_overrides());
         let mut config: Config = fig.extract().map_err(|e| e.to_string())?;
         if config.auth.bootstrap_password.is_none() {
             config.auth.bootstrap_password = std::env::var("HIL_ADMIN_PASSWORD").ok();
@@ -294,6 +289,17 @@ impl Config {
     }
 }
 
+/// `HIL_<SECTION>__<KEY>` variables. Only our own sections: HIL_ENDPOINT, HIL_USERNAME and
+/// friends belong to the client.
+fn env_overrides() -> Env {
+    // `split` has already turned `__` into `.` when the filter sees the key.
+    Env::prefixed("HIL_").split("__").filter(|key| {
+        let key = key.as_str().to_ascii_lowercase();
+        let section = key.split('.').next().unwrap_or_default();
+        OWN_KEYS.contains(&section)
+    })
+}
+
 const OWN_KEYS: &[&str] = &[
     "listen",
     "data_dir",
@@ -323,6 +329,21 @@ mod tests {
             .merge(Toml::string(s))
             .extract()
             .expect("sample parses")
+    }
+
+    #[test]
+    fn nested_environment_overrides_apply_and_client_variables_are_ignored() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("HIL_WORKER__POLL_INTERVAL_SECS", "0.05");
+            jail.set_env("HIL_DATABASE__URL", "postgresql://h/db");
+            jail.set_env("HIL_ENDPOINT", "http://127.0.0.1:5000");
+            let c: Config = Figment::from(Serialized::defaults(Config::default()))
+                .merge(env_overrides())
+                .extract()?;
+            assert_eq!(c.worker.poll_interval_secs, 0.05);
+            assert_eq!(c.database.url.as_deref(), Some("postgresql://h/db"));
+            Ok(())
+        });
     }
 
     #[test]

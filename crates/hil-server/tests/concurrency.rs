@@ -102,7 +102,10 @@ fn spawn_server(dir: &std::path::Path, db_url: &str, port: u16) -> Process {
         .env("HIL_ADMIN_PASSWORD", ADMIN.1)
         .env("HIL_WORKER__POLL_INTERVAL_SECS", "0.05")
         .env("HIL_WORKER__CLAIM_LEASE_SECS", "1")
-        .env("HIL_LOG", "warn")
+        .env(
+            "HIL_LOG",
+            std::env::var("HIL_TEST_SERVER_LOG").unwrap_or_else(|_| "warn".into()),
+        )
         .stdout(Stdio::null())
         .stderr(
             std::fs::OpenOptions::new()
@@ -254,6 +257,15 @@ async fn killing_the_server_mid_burst_loses_no_accepted_action() {
                 break;
             }
             let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default();
+            if Instant::now() >= deadline && std::env::var("HIL_TEST_KEEP").is_ok() {
+                let kept = std::env::temp_dir().join(format!("hil-kept-{}", uuid::Uuid::new_v4()));
+                let _ = Command::new("cp")
+                    .arg("-r")
+                    .arg(dir.path())
+                    .arg(&kept)
+                    .status();
+                eprintln!("KEPT {}", kept.display());
+            }
             assert!(
                 Instant::now() < deadline,
                 "action {id} stayed PENDING after restart; server log:\n{log}"

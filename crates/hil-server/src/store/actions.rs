@@ -142,7 +142,6 @@ pub async fn claim(
     lease_ms: i64,
     limit: i64,
 ) -> sqlx::Result<Vec<Claimed>> {
-    // Each placeholder is used once: SQLite binds a repeated `$N` unreliably through `Any`.
     // PostgreSQL: SKIP LOCKED lets concurrent workers claim disjoint rows without waiting.
     let lock = match backend {
         Backend::Postgres => "FOR UPDATE SKIP LOCKED",

@@ -332,6 +332,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API fixes the closure's error type
     fn nested_environment_overrides_apply_and_client_variables_are_ignored() {
         figment::Jail::expect_with(|jail| {
             jail.set_env("HIL_WORKER__POLL_INTERVAL_SECS", "0.05");

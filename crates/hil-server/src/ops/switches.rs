@@ -207,6 +207,19 @@ pub async fn port_connect_nic(
         .await
 }
 
+/// The nic cabled to a port: 404 for a missing switch or port, then 404 "not attached".
+async fn cabled_nic(
+    c: &mut store::Conn,
+    switch_label: &str,
+    port_label: &str,
+) -> ApiResult<store::nodes::Nic> {
+    let sw = switch(c, switch_label).await?;
+    let p = port(c, &sw, port_label).await?;
+    store::nodes::nic_on_port(c, p.id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("{port_label} not attached")))
+}
+
 pub async fn port_detach_nic(
     ctx: &Ctx,
     caller: &Caller,
@@ -217,11 +230,7 @@ pub async fn port_detach_nic(
     ctx.store
         .retrying(|| async move {
             let mut tx = ctx.store.begin().await?;
-            let sw = switch(&mut tx, switch_label).await?;
-            let p = port(&mut tx, &sw, port_label).await?;
-            let Some(the_nic) = store::nodes::nic_on_port(&mut tx, p.id).await? else {
-                return Err(ApiError::NotFound(format!("{port_label} not attached")));
-            };
+            let the_nic = cabled_nic(&mut tx, switch_label, port_label).await?;
             let n = store::nodes::get_by_id(&mut tx, the_nic.owner_id).await?;
             if n.project_id.is_some() {
                 return Err(ApiError::Blocked(
@@ -253,11 +262,7 @@ pub async fn port_revert(
         .store
         .retrying(|| async move {
             let mut tx = ctx.store.begin().await?;
-            let sw = switch(&mut tx, switch_label).await?;
-            let p = port(&mut tx, &sw, port_label).await?;
-            let Some(the_nic) = store::nodes::nic_on_port(&mut tx, p.id).await? else {
-                return Err(ApiError::NotFound(format!("{port_label} not attached")));
-            };
+            let the_nic = cabled_nic(&mut tx, switch_label, port_label).await?;
             clear_finished_action(&mut tx, the_nic.id).await?;
             let status_id = new_status_id();
             let action = NewAction {

@@ -266,7 +266,8 @@ impl Config {
             }
         }
         if self.maintenance.project.is_some() != self.maintenance.url.is_some() {
-            tracing::warn!("maintenance: only one of project and url is set; detaching nodes will fail as in HIL");
+            // Logging is not set up yet while the config loads.
+            eprintln!("Warning: maintenance: only one of project and url is set; detaching nodes will fail as in HIL");
         }
         Ok(())
     }

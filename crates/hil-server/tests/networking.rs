@@ -272,16 +272,27 @@ async fn connect_checks_in_hil_order() {
     )
     .await
     .err(400, "BadArgumentError"); // not attached
-                                   // Nothing was queued by the failures: the last action is still the DONE one.
+
+    // Nothing was queued by the failures: the last action is still the DONE one.
     assert_eq!(s.wait_action(&id).await["status"], "DONE");
-    // Finished actions still block deleting their network (HIL's rule).
-    s.call(
-        T,
-        "POST",
-        "/v0/node/n1/nic/eth0/detach_network",
-        Some(json!({"network": "pnet"})),
-    )
-    .await;
+    let r = s
+        .call(
+            T,
+            "POST",
+            "/v0/node/n1/nic/eth0/detach_network",
+            Some(json!({"network": "pnet"})),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    assert_eq!(
+        s.wait_action(r.json["status_id"].as_str().unwrap()).await["status"],
+        "DONE"
+    );
+    assert_eq!(s.mock_state("sw"), json!({}));
+    // Detached, and no action names it any more: the network can go.
+    s.call(T, "DELETE", "/v0/network/pnet", None)
+        .await
+        .empty_ok();
     s.shutdown().await;
 }
 
@@ -384,6 +395,10 @@ async fn a_failing_switch_marks_errors_and_the_worker_carries_on() {
     let bad = s.wait_action(bad.json["status_id"].as_str().unwrap()).await;
     assert_eq!(bad["status"], "ERROR");
     assert_eq!(bad["error"], "% VLAN 1001 does not exist");
+    // A finished action still names its network, which blocks deleting it (HIL's rule).
+    s.call(T, "DELETE", "/v0/network/pnet", None)
+        .await
+        .err(409, "BlockedError");
     assert_eq!(
         s.wait_action(good.json["status_id"].as_str().unwrap())
             .await["status"],

@@ -271,3 +271,12 @@ impl Store {
         Ok(Tx { tx, _guard: None })
     }
 }
+
+/// Groups `(owner id, label)` rows by owner, keeping the rows' order within each group.
+fn group_labels(pairs: Vec<(i64, String)>) -> std::collections::HashMap<i64, Vec<String>> {
+    let mut groups: std::collections::HashMap<i64, Vec<String>> = std::collections::HashMap::new();
+    for (id, label) in pairs {
+        groups.entry(id).or_default().push(label);
+    }
+    groups
+}

@@ -120,14 +120,11 @@ pub async fn all_with_access(c: &mut Conn) -> sqlx::Result<Vec<(Network, Vec<Str
     )
     .fetch_all(c)
     .await?;
+    let mut projects_of = super::group_labels(pairs);
     Ok(networks
         .into_iter()
         .map(|n| {
-            let projects = pairs
-                .iter()
-                .filter(|(id, _)| *id == n.id)
-                .map(|(_, l)| l.clone())
-                .collect();
+            let projects = projects_of.remove(&n.id).unwrap_or_default();
             (n, projects)
         })
         .collect())

@@ -110,14 +110,11 @@ pub async fn list(c: &mut Conn) -> sqlx::Result<Vec<(String, bool, Vec<String>)>
     )
     .fetch_all(c)
     .await?;
+    let mut projects_of = super::group_labels(pairs);
     Ok(users
         .into_iter()
         .map(|u| {
-            let projects = pairs
-                .iter()
-                .filter(|(id, _)| *id == u.id)
-                .map(|(_, l)| l.clone())
-                .collect();
+            let projects = projects_of.remove(&u.id).unwrap_or_default();
             (u.label, u.is_admin, projects)
         })
         .collect())

@@ -304,9 +304,6 @@ pub struct UserInfo {
     pub projects: Vec<String>,
 }
 
-/// HIL's switch type URIs share this prefix.
-pub const SWITCH_TYPE_PREFIX: &str = "http://schema.massopencloud.org/haas/v0/switches/";
-
 #[cfg(test)]
 mod tests {
     use super::*;

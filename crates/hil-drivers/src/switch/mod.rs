@@ -37,14 +37,6 @@ pub enum PortChange {
     Revert { port: String },
 }
 
-impl PortChange {
-    pub fn port(&self) -> &str {
-        match self {
-            PortChange::Modify { port, .. } | PortChange::Revert { port } => port,
-        }
-    }
-}
-
 /// What a port carries: channel → network id.
 pub type PortState = BTreeMap<String, String>;
 

@@ -93,12 +93,6 @@ pub async fn view(c: &mut Conn, uuid: &str) -> sqlx::Result<Option<ActionView>> 
     .await
 }
 
-pub async fn count_pending(c: &mut Conn) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM networking_action WHERE status = 'PENDING'")
-        .fetch_one(c)
-        .await
-}
-
 /// A claimed action with everything a driver needs.
 #[derive(Debug, Clone)]
 pub struct Claimed {

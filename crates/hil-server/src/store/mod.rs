@@ -183,10 +183,6 @@ impl Store {
         }
     }
 
-    pub fn pool(&self) -> &sqlx::AnyPool {
-        &self.pool
-    }
-
     pub async fn close(&self) {
         self.pool.close().await;
     }

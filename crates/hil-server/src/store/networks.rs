@@ -37,13 +37,6 @@ pub async fn get(c: &mut Conn, label: &str) -> sqlx::Result<Option<Network>> {
         .await
 }
 
-pub async fn get_by_id(c: &mut Conn, id: i64) -> sqlx::Result<Network> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM network WHERE id = $1"))
-        .bind(id)
-        .fetch_one(c)
-        .await
-}
-
 pub async fn exists(c: &mut Conn, label: &str) -> sqlx::Result<bool> {
     Ok(get(c, label).await?.is_some())
 }

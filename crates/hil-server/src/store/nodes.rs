@@ -150,13 +150,6 @@ pub async fn nic(c: &mut Conn, node_id: i64, label: &str) -> sqlx::Result<Option
     .await
 }
 
-pub async fn nic_by_id(c: &mut Conn, id: i64) -> sqlx::Result<Nic> {
-    sqlx::query_as(&format!("SELECT {NIC_COLUMNS} FROM nic WHERE id = $1"))
-        .bind(id)
-        .fetch_one(c)
-        .await
-}
-
 pub async fn nic_on_port(c: &mut Conn, port_id: i64) -> sqlx::Result<Option<Nic>> {
     sqlx::query_as(&format!("SELECT {NIC_COLUMNS} FROM nic WHERE port_id = $1"))
         .bind(port_id)

@@ -29,6 +29,27 @@ pub enum ErrorType {
 }
 
 impl ErrorType {
+    pub const ALL: [ErrorType; 13] = [
+        ErrorType::Validation,
+        ErrorType::BadArgument,
+        ErrorType::Authorization,
+        ErrorType::NotFound,
+        ErrorType::Duplicate,
+        ErrorType::ProjectMismatch,
+        ErrorType::Blocked,
+        ErrorType::IllegalState,
+        ErrorType::Allocation,
+        ErrorType::NotImplemented,
+        ErrorType::MethodNotAllowed,
+        ErrorType::Unavailable,
+        ErrorType::Server,
+    ];
+
+    /// The error type a `type` member names, if it is one of HIL's.
+    pub fn from_name(name: &str) -> Option<ErrorType> {
+        Self::ALL.into_iter().find(|t| t.name() == name)
+    }
+
     /// The name HIL puts in the `type` member.
     pub fn name(self) -> &'static str {
         match self {

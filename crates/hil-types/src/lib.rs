@@ -137,11 +137,46 @@ pub struct ConnectNetwork {
     pub channel: Option<String>,
 }
 
-/// `POST /node/<node>/nic/<nic>/detach_network`.
+/// `POST /node/<node>/nic/<nic>/detach_network` and
+/// `POST /headnode/<h>/hnic/<hnic>/connect_network`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct DetachNetwork {
+pub struct NetworkRef {
     pub network: String,
+}
+
+/// `PUT /node/<node>/obm`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObmEnable {
+    pub enabled: bool,
+}
+
+/// `POST /node/<node>/power_cycle`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PowerCycle {
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub force: Option<bool>,
+}
+
+/// `PUT /node/<node>/boot_device`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BootDevice {
+    pub bootdev: String,
+}
+
+/// `PUT /headnode/<headnode>`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeadnodeCreate {
+    pub project: String,
+    pub base_img: String,
 }
 
 /// `PUT /network/<network>`.
@@ -295,6 +330,18 @@ pub struct PortInfo {
     pub node: String,
     pub nic: String,
     pub networks: BTreeMap<String, String>,
+}
+
+/// `GET /headnode/<headnode>` (keys sorted).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeadnodeInfo {
+    pub base_img: String,
+    pub hnics: Vec<String>,
+    pub name: String,
+    pub project: String,
+    pub uuid: String,
+    /// The VM's VNC port as libvirt reports it (a string); `null` before the first start.
+    pub vncport: Option<String>,
 }
 
 /// One entry of `GET /auth/basic/users`, keyed by user label.

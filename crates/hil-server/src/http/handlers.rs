@@ -176,7 +176,7 @@ pub async fn node_connect_network(State(ctx): S, call: Call) -> ApiResult<Respon
 }
 
 pub async fn node_detach_network(State(ctx): S, call: Call) -> ApiResult<Response> {
-    let args: DetachNetwork = call.args()?;
+    let args: NetworkRef = call.args()?;
     let caller = call.caller(&ctx).await?;
     let id = ops::nodes::node_detach_network(
         &ctx,

@@ -1,0 +1,105 @@
+//! One module per command group; each turns parsed arguments into client calls and output.
+
+mod headnode;
+mod network;
+mod node;
+mod port;
+mod project;
+mod switch;
+mod user;
+
+use hil_client::Client;
+use hil_types::{NetworkingAction, StatusId};
+
+use crate::cli::{Command, ExtensionsCmd, NetworkingActionCmd, WaitArgs};
+use crate::error::CliError;
+use crate::{output, wait};
+
+pub type Result<T = ()> = std::result::Result<T, CliError>;
+
+/// What every command runs with.
+pub struct Ctx {
+    pub client: Client,
+    /// Print the API's JSON instead of tables.
+    pub json: bool,
+}
+
+pub async fn run(command: Command, ctx: &Ctx) -> Result {
+    match command {
+        Command::Node(cmd) => node::run(cmd, ctx).await,
+        Command::Project(cmd) => project::run(cmd, ctx).await,
+        Command::Network(cmd) => network::run(cmd, ctx).await,
+        Command::Switch(cmd) => switch::run(cmd, ctx).await,
+        Command::Port(cmd) => port::run(cmd, ctx).await,
+        Command::User(cmd) => user::run(cmd, ctx).await,
+        Command::Headnode(cmd) => headnode::run(cmd, ctx).await,
+        Command::NetworkingAction(NetworkingActionCmd::Show { status_id, wait }) => {
+            let action = if wait.wait {
+                wait::finished(&ctx.client, &status_id, wait.timeout).await?
+            } else {
+                ctx.client.show_networking_action(&status_id).await?
+            };
+            print_action(ctx, None, &action);
+            Ok(())
+        }
+        Command::Extensions(ExtensionsCmd::List) => {
+            let extensions = ctx.client.list_active_extensions().await?;
+            print_list(ctx, "Extensions", &extensions);
+            Ok(())
+        }
+        Command::Completions { .. } => unreachable!("handled before connecting"),
+    }
+}
+
+/// A list as JSON or as a titled single-column table.
+fn print_list(ctx: &Ctx, title: &str, items: &[String]) {
+    if ctx.json {
+        output::json(items);
+    } else {
+        output::list(title, items);
+    }
+}
+
+/// The answer of a call that queued a networking action: its status id, or with `--wait`
+/// the finished action. An action that ended in ERROR fails the command.
+async fn report_queued(ctx: &Ctx, queued: StatusId, wait: WaitArgs) -> Result {
+    if !wait.wait {
+        if ctx.json {
+            output::json(&queued);
+        } else {
+            output::fields(vec![("Status ID", queued.status_id)]);
+        }
+        return Ok(());
+    }
+    let action = wait::finished(&ctx.client, &queued.status_id, wait.timeout).await?;
+    print_action(ctx, Some(&queued.status_id), &action);
+    match wait::failure(&queued.status_id, &action) {
+        Some(err) => Err(err),
+        None => Ok(()),
+    }
+}
+
+fn print_action(ctx: &Ctx, status_id: Option<&str>, action: &NetworkingAction) {
+    if ctx.json {
+        return output::json(action);
+    }
+    let mut rows = Vec::new();
+    if let Some(id) = status_id {
+        rows.push(("Status ID", id.to_string()));
+    }
+    rows.extend([
+        ("Node", action.node.clone()),
+        ("NIC", action.nic.clone()),
+        (
+            "New Network",
+            output::or_none(action.new_network.as_deref()),
+        ),
+        ("Type", action.action_type.as_str().to_string()),
+        ("Channel", action.channel.clone()),
+        ("Status", action.status.as_str().to_string()),
+    ]);
+    if let Some(error) = &action.error {
+        rows.push(("Error", error.clone()));
+    }
+    output::fields(rows);
+}

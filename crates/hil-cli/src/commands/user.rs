@@ -1,0 +1,66 @@
+//! `hil user ...`
+
+use super::{Ctx, Result};
+use crate::cli::{Role, UserCmd, UserProjectCmd};
+use crate::error::CliError;
+use crate::{output, secret};
+
+pub async fn run(cmd: UserCmd, ctx: &Ctx) -> Result {
+    let hil = &ctx.client;
+    match cmd {
+        UserCmd::Create {
+            username,
+            role,
+            legacy_role,
+        } => {
+            let is_admin = parse_role(&role, legacy_role.is_some())? == Role::Admin;
+            let password = secret::read_new_password(&username)?;
+            hil.user_create(&username, &password, is_admin).await?;
+        }
+        UserCmd::Delete { username } => hil.user_delete(&username).await?,
+        UserCmd::List => {
+            let users = hil.list_users().await?;
+            if ctx.json {
+                output::json(&users);
+            } else {
+                let rows = users
+                    .into_iter()
+                    .map(|(name, info)| {
+                        let role = if info.is_admin { "admin" } else { "regular" };
+                        vec![name, role.to_string(), output::lines(&info.projects)]
+                    })
+                    .collect();
+                output::columns(&["User", "Role", "Projects"], rows);
+            }
+        }
+        UserCmd::Project(UserProjectCmd::Add { user, project }) => {
+            hil.user_add_project(&user, &project).await?
+        }
+        UserCmd::Project(UserProjectCmd::Remove { user, project }) => {
+            hil.user_remove_project(&user, &project).await?
+        }
+        UserCmd::SetAdmin { username, role } => {
+            hil.user_set_admin(&username, role == Role::Admin).await?
+        }
+    }
+    Ok(())
+}
+
+/// `admin` or `regular`. HIL's `user create NAME PASSWORD ROLE` is refused with a hint: a
+/// password in argv is visible to every local user through `ps`.
+fn parse_role(role: &str, legacy_form: bool) -> Result<Role> {
+    if legacy_form {
+        return Err(CliError::Usage(
+            "passwords are not taken as arguments (other users could read them with ps); \
+             use `hil user create NAME admin|regular` and type the password, or pipe it in"
+                .into(),
+        ));
+    }
+    match role {
+        "admin" => Ok(Role::Admin),
+        "regular" => Ok(Role::Regular),
+        other => Err(CliError::Usage(format!(
+            "the role must be admin or regular, not {other:?}"
+        ))),
+    }
+}

@@ -15,7 +15,9 @@ pub enum CliError {
 impl From<hil_client::Error> for CliError {
     fn from(e: hil_client::Error) -> Self {
         match e {
-            hil_client::Error::InvalidEndpoint { .. } => CliError::Usage(e.to_string()),
+            hil_client::Error::InvalidEndpoint { .. } | hil_client::Error::InvalidArgument(_) => {
+                CliError::Usage(e.to_string())
+            }
             other => CliError::Client(other),
         }
     }

@@ -776,3 +776,57 @@ async fn completions_version_and_help_need_no_server() {
     let help = String::from_utf8(out.stdout).unwrap();
     assert!(out.status.success() && help.contains("--wait") && help.contains("Example"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wait_shows_a_spinner_only_on_a_terminal() {
+    let s = TestServer::start().await;
+    operator_setup(&s).await;
+    admin(&s, &["project", "node", "add", "physics", "n1"])
+        .await
+        .ok();
+    admin(&s, &["network", "create", "pnet", "physics"])
+        .await
+        .ok();
+
+    // `script` (util-linux, in every Debian) gives hil a pseudo-terminal.
+    let command = format!(
+        "{} node network connect n1 eth0 pnet --wait",
+        env!("CARGO_BIN_EXE_hil")
+    );
+    let out = tokio::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", s.dir.path())
+        .env("TERM", "xterm")
+        .env("HIL_ENDPOINT", &s.url)
+        .env("HIL_USERNAME", ADMIN.0)
+        .env("HIL_PASSWORD", ADMIN.1)
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .expect("script(1) from util-linux");
+    let terminal = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{terminal}");
+    assert!(
+        terminal.contains("waiting for networking action") && terminal.contains("s)"),
+        "spinner with elapsed time expected: {terminal:?}"
+    );
+    assert!(terminal.contains("DONE"));
+
+    // Piped, the same wait prints the result and nothing else.
+    admin(
+        &s,
+        &["node", "network", "detach", "n1", "eth0", "pnet", "--wait"],
+    )
+    .await
+    .ok();
+    let out = admin(
+        &s,
+        &["node", "network", "connect", "n1", "eth0", "pnet", "--wait"],
+    )
+    .await;
+    out.ok();
+    assert!(!out.stdout.contains("waiting"));
+    s.shutdown().await;
+}

@@ -38,6 +38,10 @@ pub enum Error {
     #[error("invalid endpoint {endpoint:?}: {reason}")]
     InvalidEndpoint { endpoint: String, reason: String },
 
+    /// An argument this client cannot send, refused before any request.
+    #[error("{0}")]
+    InvalidArgument(String),
+
     /// The server refused the call.
     #[error("{0}")]
     Api(ApiError),

@@ -153,24 +153,25 @@ impl Client {
         s.strip_suffix("/v0").unwrap_or(s).to_string()
     }
 
-    fn url(&self, path: &[Seg<'_>]) -> Url {
-        let mut url = self.api_root.clone();
-        {
-            let mut segments = url
-                .path_segments_mut()
-                .expect("http URLs always have a path");
-            for seg in path {
-                match seg {
-                    Seg::One(s) => {
-                        segments.push(s);
-                    }
-                    Seg::Port(p) => {
-                        segments.extend(p.split('/'));
-                    }
-                }
-            }
+    fn url(&self, path: &[Seg<'_>]) -> Result<Url, Error> {
+        let parts: Vec<&str> = path
+            .iter()
+            .flat_map(|seg| match seg {
+                Seg::One(s) => vec![*s],
+                Seg::Port(p) => p.split('/').collect(),
+            })
+            .collect();
+        // URLs resolve "." and ".." (even percent-encoded), so such a label cannot be sent.
+        if let Some(dots) = parts.iter().find(|p| matches!(**p, "." | "..")) {
+            return Err(Error::InvalidArgument(format!(
+                "{dots:?} cannot be used as a name in a URL"
+            )));
         }
-        url
+        let mut url = self.api_root.clone();
+        url.path_segments_mut()
+            .expect("http URLs always have a path")
+            .extend(parts);
+        Ok(url)
     }
 
     async fn send(
@@ -207,7 +208,7 @@ impl Client {
         body: Option<&B>,
     ) -> Result<(StatusCode, bytes::Bytes), Error> {
         let body = body.map(|b| serde_json::to_vec(b).expect("wire types always serialize"));
-        let resp = self.send(method, self.url(path), body).await?;
+        let resp = self.send(method, self.url(path)?, body).await?;
         let status = resp.status();
         let bytes = resp.bytes().await.map_err(|e| Error::Unreachable {
             endpoint: self.endpoint(),
@@ -429,7 +430,7 @@ impl Client {
 
     /// Opens the node's serial console; read it with [`Console::chunk`].
     pub async fn show_console(&self, node: &str) -> Result<Console, Error> {
-        let url = self.url(&[One("node"), One(node), One("console")]);
+        let url = self.url(&[One("node"), One(node), One("console")])?;
         let http = self.http.clone();
         // The console streams for as long as the reader wants: no overall request timeout.
         let mut req = http
@@ -544,7 +545,7 @@ impl Client {
         network: &str,
         project: Option<&str>,
     ) -> Result<BTreeMap<String, AttachmentInfo>, Error> {
-        let mut url = self.url(&[One("network"), One(network), One("attachments")]);
+        let mut url = self.url(&[One("network"), One(network), One("attachments")])?;
         if let Some(p) = project {
             url.query_pairs_mut().append_pair("project", p);
         }
@@ -819,7 +820,11 @@ mod tests {
     use super::*;
 
     fn url_of(endpoint: &str, path: &[Seg<'_>]) -> String {
-        Client::new(endpoint).unwrap().url(path).to_string()
+        Client::new(endpoint)
+            .unwrap()
+            .url(path)
+            .unwrap()
+            .to_string()
     }
 
     #[test]
@@ -854,6 +859,20 @@ mod tests {
             ),
             "http://h/v0/switch/s/port/gi1/0/4"
         );
+    }
+
+    #[test]
+    fn dot_segments_are_refused_not_resolved() {
+        let c = Client::new("http://h").unwrap();
+        for label in [".", ".."] {
+            assert!(matches!(
+                c.url(&[One("node"), One(label)]),
+                Err(Error::InvalidArgument(_))
+            ));
+            let port = format!("gi1/{label}/2");
+            assert!(c.url(&[One("port"), Port(&port)]).is_err());
+        }
+        assert!(c.url(&[One("node"), One("...")]).is_ok());
     }
 
     #[test]

@@ -34,11 +34,10 @@ pub async fn run(command: Command, ctx: &Ctx) -> Result {
         Command::User(cmd) => user::run(cmd, ctx).await,
         Command::Headnode(cmd) => headnode::run(cmd, ctx).await,
         Command::NetworkingAction(NetworkingActionCmd::Show { status_id, wait }) => {
-            let action = if wait.wait {
-                wait::finished(&ctx.client, &status_id, wait.timeout).await?
-            } else {
-                ctx.client.show_networking_action(&status_id).await?
-            };
+            if wait.wait {
+                return report_finished(ctx, &status_id, None, wait.timeout).await;
+            }
+            let action = ctx.client.show_networking_action(&status_id).await?;
             print_action(ctx, None, &action);
             Ok(())
         }
@@ -71,9 +70,21 @@ async fn report_queued(ctx: &Ctx, queued: StatusId, wait: WaitArgs) -> Result {
         }
         return Ok(());
     }
-    let action = wait::finished(&ctx.client, &queued.status_id, wait.timeout).await?;
-    print_action(ctx, Some(&queued.status_id), &action);
-    match wait::failure(&queued.status_id, &action) {
+    let id = queued.status_id.as_str();
+    report_finished(ctx, id, Some(id), wait.timeout).await
+}
+
+/// Waits for the action, prints it (with its status id as the first row when `shown_id` is
+/// given), and fails the command when it ended in ERROR.
+async fn report_finished(
+    ctx: &Ctx,
+    status_id: &str,
+    shown_id: Option<&str>,
+    timeout: u64,
+) -> Result {
+    let action = wait::finished(&ctx.client, status_id, timeout).await?;
+    print_action(ctx, shown_id, &action);
+    match wait::failure(status_id, &action) {
         Some(err) => Err(err),
         None => Ok(()),
     }

@@ -165,6 +165,17 @@ async fn operator_setup(s: &TestServer) {
         .ok();
 }
 
+/// The operator's set-up plus node n1 in project physics and its network `pnet`.
+async fn tenant_setup(s: &TestServer) {
+    operator_setup(s).await;
+    admin(s, &["project", "node", "add", "physics", "n1"])
+        .await
+        .ok();
+    admin(s, &["network", "create", "pnet", "physics"])
+        .await
+        .ok();
+}
+
 impl<'a> Hil<'a> {
     fn clone_with_stdin(&self, text: &str) -> Hil<'a> {
         Hil {
@@ -407,13 +418,7 @@ async fn admin_force_remove_reverts_ports() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wait_reports_a_switch_failure_and_times_out() {
     let s = TestServer::start().await;
-    operator_setup(&s).await;
-    admin(&s, &["project", "node", "add", "physics", "n1"])
-        .await
-        .ok();
-    admin(&s, &["network", "create", "pnet", "physics"])
-        .await
-        .ok();
+    tenant_setup(&s).await;
 
     s.mock_fail("sw0", Some("port gi1/0/1 is shut down"));
     let out = alice(
@@ -446,13 +451,7 @@ async fn wait_reports_a_switch_failure_and_times_out() {
     let dir = tempfile::tempdir().unwrap();
     let config = common::test_config(dir.path()).await;
     let s = TestServer::start_with(dir, config, false).await;
-    operator_setup(&s).await;
-    admin(&s, &["project", "node", "add", "physics", "n1"])
-        .await
-        .ok();
-    admin(&s, &["network", "create", "pnet", "physics"])
-        .await
-        .ok();
+    tenant_setup(&s).await;
     let started = std::time::Instant::now();
     let out = admin(
         &s,
@@ -477,13 +476,7 @@ async fn wait_reports_a_switch_failure_and_times_out() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn error_paths_end_in_one_line_and_the_right_code() {
     let s = TestServer::start().await;
-    operator_setup(&s).await;
-    admin(&s, &["project", "node", "add", "physics", "n1"])
-        .await
-        .ok();
-    admin(&s, &["network", "create", "pnet", "physics"])
-        .await
-        .ok();
+    tenant_setup(&s).await;
 
     // Wrong password.
     Hil::new(&s, Some(("admin", "wrong")))
@@ -788,13 +781,7 @@ async fn completions_version_and_help_need_no_server() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wait_shows_a_spinner_only_on_a_terminal() {
     let s = TestServer::start().await;
-    operator_setup(&s).await;
-    admin(&s, &["project", "node", "add", "physics", "n1"])
-        .await
-        .ok();
-    admin(&s, &["network", "create", "pnet", "physics"])
-        .await
-        .ok();
+    tenant_setup(&s).await;
 
     // `script` (util-linux, in every Debian) gives hil a pseudo-terminal.
     let command = format!(

@@ -1,6 +1,6 @@
 //! `hil headnode ...`
 
-use super::{print_list, Ctx, Result};
+use super::{print, print_list, Ctx, Result};
 use crate::cli::{HeadnodeCmd, HeadnodeNetworkCmd, HeadnodeNicCmd};
 use crate::output;
 
@@ -22,9 +22,7 @@ pub async fn run(cmd: HeadnodeCmd, ctx: &Ctx) -> Result {
         ),
         HeadnodeCmd::Show { headnode } => {
             let info = hil.show_headnode(&headnode).await?;
-            if ctx.json {
-                output::json(&info);
-            } else {
+            print(ctx, &info, |info| {
                 output::fields(vec![
                     ("Name", info.name.clone()),
                     ("Project", info.project.clone()),
@@ -32,8 +30,8 @@ pub async fn run(cmd: HeadnodeCmd, ctx: &Ctx) -> Result {
                     ("UUID", info.uuid.clone()),
                     ("VNC port", output::or_none(info.vncport.as_deref())),
                     ("NICs", output::lines(&info.hnics)),
-                ]);
-            }
+                ])
+            });
         }
         HeadnodeCmd::ListImages => print_list(ctx, "Images", &hil.list_headnode_images().await?),
         HeadnodeCmd::Nic(HeadnodeNicCmd::Create { headnode, nic }) => {

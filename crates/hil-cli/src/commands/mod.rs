@@ -10,6 +10,7 @@ mod user;
 
 use hil_client::Client;
 use hil_types::{NetworkingAction, StatusId};
+use serde::Serialize;
 
 use crate::cli::{Command, ExtensionsCmd, NetworkingActionCmd, WaitArgs};
 use crate::error::CliError;
@@ -50,24 +51,27 @@ pub async fn run(command: Command, ctx: &Ctx) -> Result {
     }
 }
 
+/// The API's JSON with `--json`, else the table `render` prints.
+fn print<T: Serialize + ?Sized>(ctx: &Ctx, value: &T, render: impl FnOnce(&T)) {
+    if ctx.json {
+        output::json(value);
+    } else {
+        render(value);
+    }
+}
+
 /// A list as JSON or as a titled single-column table.
 fn print_list(ctx: &Ctx, title: &str, items: &[String]) {
-    if ctx.json {
-        output::json(items);
-    } else {
-        output::list(title, items);
-    }
+    print(ctx, items, |items| output::list(title, items));
 }
 
 /// The answer of a call that queued a networking action: its status id, or with `--wait`
 /// the finished action. An action that ended in ERROR fails the command.
 async fn report_queued(ctx: &Ctx, queued: StatusId, wait: WaitArgs) -> Result {
     if !wait.wait {
-        if ctx.json {
-            output::json(&queued);
-        } else {
-            output::fields(vec![("Status ID", queued.status_id)]);
-        }
+        print(ctx, &queued, |q| {
+            output::fields(vec![("Status ID", q.status_id.clone())])
+        });
         return Ok(());
     }
     let id = queued.status_id.as_str();

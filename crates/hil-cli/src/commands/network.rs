@@ -2,7 +2,7 @@
 
 use hil_types::{NetworkCreate, NetworkInfo};
 
-use super::{Ctx, Result};
+use super::{print, Ctx, Result};
 use crate::cli::NetworkCmd;
 use crate::output;
 
@@ -25,50 +25,35 @@ pub async fn run(cmd: NetworkCmd, ctx: &Ctx) -> Result {
         NetworkCmd::Delete { network } => hil.network_delete(&network).await?,
         NetworkCmd::Show { network } => {
             let info = hil.show_network(&network).await?;
-            if ctx.json {
-                output::json(&info);
-            } else {
-                output::fields(network_rows(&info));
-            }
+            print(ctx, &info, |info| output::fields(network_rows(info)));
         }
         NetworkCmd::List => {
             let networks = hil.list_networks().await?;
-            if ctx.json {
-                output::json(&networks);
-            } else {
+            print(ctx, &networks, |networks| {
                 let rows = networks
-                    .into_iter()
+                    .iter()
                     .map(|(name, entry)| {
-                        vec![
-                            name,
-                            entry.network_id,
-                            access_text(entry.projects.as_deref()),
-                        ]
+                        let access = access_text(entry.projects.as_deref());
+                        vec![name.clone(), entry.network_id.clone(), access]
                     })
                     .collect();
                 output::columns(&["Name", "Network ID", "Projects"], rows);
-            }
+            });
         }
         NetworkCmd::ListAttachments { network, project } => {
             let attachments = hil
                 .list_network_attachments(&network, project.as_deref())
                 .await?;
-            if ctx.json {
-                output::json(&attachments);
-            } else {
+            print(ctx, &attachments, |attachments| {
                 let rows = attachments
-                    .into_iter()
+                    .iter()
                     .map(|(node, a)| {
-                        vec![
-                            node,
-                            a.nic,
-                            a.channel,
-                            output::or_none(a.project.as_deref()),
-                        ]
+                        let project = output::or_none(a.project.as_deref());
+                        vec![node.clone(), a.nic.clone(), a.channel.clone(), project]
                     })
                     .collect();
                 output::columns(&["Node", "NIC", "Channel", "Project"], rows);
-            }
+            });
         }
         NetworkCmd::GrantAccess { network, project } => {
             hil.network_grant_project_access(&network, &project).await?

@@ -5,7 +5,7 @@ use std::io::Write;
 use hil_client::NodeFilter;
 use hil_types::{NodeInfo, NodeRegister, Obmd};
 
-use super::{print_list, report_queued, Ctx, Result};
+use super::{print, print_list, report_queued, Ctx, Result};
 use crate::cli::{
     NodeCmd, NodeConsoleCmd, NodeMetadataCmd, NodeNetworkCmd, NodeNicCmd, NodeObmCmd, NodePool,
     NodePowerCmd,
@@ -25,11 +25,7 @@ pub async fn run(cmd: NodeCmd, ctx: &Ctx) -> Result {
         }
         NodeCmd::Show { node } => {
             let info = hil.show_node(&node).await?;
-            if ctx.json {
-                output::json(&info);
-            } else {
-                output::fields(node_rows(&info));
-            }
+            print(ctx, &info, |info| output::fields(node_rows(info)));
         }
         NodeCmd::Register {
             node,

@@ -2,7 +2,9 @@
 
 use serde_json::{Map, Value};
 
-use super::{print_list, Ctx, Result};
+use hil_types::SwitchInfo;
+
+use super::{print, print_list, Ctx, Result};
 use crate::cli::SwitchCmd;
 use crate::error::CliError;
 use crate::{output, secret};
@@ -25,24 +27,25 @@ pub async fn run(cmd: SwitchCmd, ctx: &Ctx) -> Result {
         SwitchCmd::List => print_list(ctx, "Switches", &hil.list_switches().await?),
         SwitchCmd::Show { switch } => {
             let info = hil.show_switch(&switch).await?;
-            if ctx.json {
-                output::json(&info);
-            } else {
-                let capabilities = if info.capabilities.is_empty() {
-                    "Standard".to_string()
-                } else {
-                    info.capabilities.join(", ")
-                };
-                let ports: Vec<&str> = info.ports.iter().map(|p| p.label.as_str()).collect();
-                output::fields(vec![
-                    ("Name", info.name.clone()),
-                    ("Capabilities", capabilities),
-                    ("Ports", output::lines(&ports)),
-                ]);
-            }
+            print(ctx, &info, |info| output::fields(switch_rows(info)));
         }
     }
     Ok(())
+}
+
+fn switch_rows(info: &SwitchInfo) -> Vec<(&str, String)> {
+    // HIL's CLI showed "Standard" for a switch without extra capabilities.
+    let capabilities = if info.capabilities.is_empty() {
+        "Standard".to_string()
+    } else {
+        info.capabilities.join(", ")
+    };
+    let ports: Vec<&str> = info.ports.iter().map(|p| p.label.as_str()).collect();
+    vec![
+        ("Name", info.name.clone()),
+        ("Capabilities", capabilities),
+        ("Ports", output::lines(&ports)),
+    ]
 }
 
 /// The member names each shortcut's arguments fill, in order.

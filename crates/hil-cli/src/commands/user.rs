@@ -1,6 +1,6 @@
 //! `hil user ...`
 
-use super::{Ctx, Result};
+use super::{print, Ctx, Result};
 use crate::cli::{Role, UserCmd, UserProjectCmd};
 use crate::error::CliError;
 use crate::{output, secret};
@@ -20,18 +20,16 @@ pub async fn run(cmd: UserCmd, ctx: &Ctx) -> Result {
         UserCmd::Delete { username } => hil.user_delete(&username).await?,
         UserCmd::List => {
             let users = hil.list_users().await?;
-            if ctx.json {
-                output::json(&users);
-            } else {
+            print(ctx, &users, |users| {
                 let rows = users
-                    .into_iter()
+                    .iter()
                     .map(|(name, info)| {
                         let role = if info.is_admin { "admin" } else { "regular" };
-                        vec![name, role.to_string(), output::lines(&info.projects)]
+                        vec![name.clone(), role.into(), output::lines(&info.projects)]
                     })
                     .collect();
                 output::columns(&["User", "Role", "Projects"], rows);
-            }
+            });
         }
         UserCmd::Project(UserProjectCmd::Add { user, project }) => {
             hil.user_add_project(&user, &project).await?

@@ -5,7 +5,10 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-const ENVIRONMENT: &str = "\
+const ROOT_HELP: &str = "\
+Example:
+  HIL_ENDPOINT=http://127.0.0.1:5000 HIL_USERNAME=alice HIL_PASSWORD=... hil node list free
+
 Environment:
   HIL_ENDPOINT   HIL's URL, e.g. http://127.0.0.1:5000 (or --endpoint)
   HIL_USERNAME   user to authenticate as (or --user)
@@ -23,7 +26,7 @@ Exit status: 0 on success, 1 when HIL refuses a call or cannot be reached,
     name = "hil",
     version,
     about = "Command-line client for HIL, the Hardware Isolation Layer",
-    after_help = ENVIRONMENT,
+    after_help = ROOT_HELP,
     subcommand_required = true,
     arg_required_else_help = true
 )]
@@ -57,31 +60,35 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Nodes: inventory, NICs, networking, power and console
-    #[command(subcommand)]
+    #[command(subcommand, after_help = "Example:\n  hil node show node-07")]
     Node(NodeCmd),
     /// Projects and their nodes
-    #[command(subcommand)]
+    #[command(subcommand, after_help = "Example:\n  hil project node list physics")]
     Project(ProjectCmd),
     /// Networks and who may use them
-    #[command(subcommand)]
+    #[command(subcommand, after_help = "Example:\n  hil network list")]
     Network(NetworkCmd),
     /// Switches (administrators)
-    #[command(subcommand)]
+    #[command(subcommand, after_help = "Example:\n  hil switch show sw0")]
     Switch(SwitchCmd),
     /// Switch ports and their cabling (administrators)
-    #[command(subcommand)]
+    #[command(subcommand, after_help = "Example:\n  hil port show sw0 gi1/0/7")]
     Port(PortCmd),
     /// Users of HIL's own authentication (administrators)
-    #[command(subcommand)]
+    #[command(subcommand, after_help = "Example:\n  hil user list")]
     User(UserCmd),
     /// Queued switch changes
-    #[command(subcommand, name = "networking-action")]
+    #[command(
+        subcommand,
+        name = "networking-action",
+        after_help = "Example:\n  hil networking-action show 0f4c2a9e-6d2b-4a55-9d0e-2f1f8e0c9b11"
+    )]
     NetworkingAction(NetworkingActionCmd),
     /// Headnodes: small provisioning VMs of a project
-    #[command(subcommand)]
+    #[command(subcommand, after_help = "Example:\n  hil headnode list physics")]
     Headnode(HeadnodeCmd),
     /// Server extensions
-    #[command(subcommand)]
+    #[command(subcommand, after_help = "Example:\n  hil extensions list")]
     Extensions(ExtensionsCmd),
     /// Print a shell completion script
     #[command(
@@ -144,22 +151,31 @@ pub enum NodeCmd {
     #[command(after_help = "Example:\n  hil node bootdev node-07 pxe")]
     Bootdev { node: String, bootdev: String },
     /// NICs of a node (administrators)
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Example:\n  hil node nic register node-07 eth0 de:ad:be:ef:00:07"
+    )]
     Nic(NodeNicCmd),
     /// Connect and detach a node's NICs
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Example:\n  hil node network connect node-07 eth0 physics-net --wait"
+    )]
     Network(NodeNetworkCmd),
     /// Enable or disable out-of-band management
-    #[command(subcommand)]
+    #[command(subcommand, after_help = "Example:\n  hil node obm enable node-07")]
     Obm(NodeObmCmd),
     /// Power control through the node's OBM
-    #[command(subcommand)]
+    #[command(subcommand, after_help = "Example:\n  hil node power cycle node-07")]
     Power(NodePowerCmd),
     /// Node metadata
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Example:\n  hil node metadata add node-07 rack B12"
+    )]
     Metadata(NodeMetadataCmd),
     /// The node's serial console
-    #[command(subcommand)]
+    #[command(subcommand, after_help = "Example:\n  hil node console show node-07")]
     Console(NodeConsoleCmd),
 }
 
@@ -278,7 +294,10 @@ pub enum ProjectCmd {
     #[command(after_help = "Example:\n  hil project list-networks physics")]
     ListNetworks { project: String },
     /// A project's nodes
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Example:\n  hil project node add physics node-07"
+    )]
     Node(ProjectNodeCmd),
 }
 
@@ -417,7 +436,10 @@ pub enum PortCmd {
         wait: WaitArgs,
     },
     /// Record which NIC a port is cabled to
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Example:\n  hil port nic add sw0 gi1/0/7 node-07 eth0"
+    )]
     Nic(PortNicCmd),
 }
 
@@ -466,7 +488,10 @@ pub enum UserCmd {
     #[command(after_help = "Example:\n  hil user list")]
     List,
     /// A user's project memberships
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Example:\n  hil user project add alice physics"
+    )]
     Project(UserProjectCmd),
     /// Make a user an administrator, or not
     #[command(after_help = "Example:\n  hil user set-admin alice admin")]
@@ -528,10 +553,16 @@ pub enum HeadnodeCmd {
     #[command(after_help = "Example:\n  hil headnode list-images")]
     ListImages,
     /// A headnode's NICs
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Example:\n  hil headnode nic create hn0 eth0"
+    )]
     Nic(HeadnodeNicCmd),
     /// Connect and detach a headnode's NICs
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Example:\n  hil headnode network connect hn0 eth0 physics-net"
+    )]
     Network(HeadnodeNetworkCmd),
 }
 

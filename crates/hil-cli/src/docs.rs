@@ -68,13 +68,11 @@ fn docs_cli_md_is_current() {
 fn every_command_has_an_example() {
     fn check(cmd: &clap::Command, path: &str) {
         let path = format!("{path} {}", cmd.get_name());
-        if cmd.get_subcommands().next().is_none() {
-            let after = cmd
-                .get_after_help()
-                .map(|h| h.to_string())
-                .unwrap_or_default();
-            assert!(after.contains("Example"), "`{path}` has no example");
-        }
+        let after = cmd
+            .get_after_help()
+            .map(|h| h.to_string())
+            .unwrap_or_default();
+        assert!(after.contains("Example"), "`{path}` has no example");
         for sub in cmd.get_subcommands() {
             check(sub, &path);
         }

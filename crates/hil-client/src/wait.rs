@@ -6,7 +6,9 @@ use hil_types::{ActionStatus, NetworkingAction};
 
 use crate::{Client, Error};
 
-/// Polling starts fast, since the mock and OVS finish in milliseconds, and slows to this.
+/// Polling starts fast, since the mock and OVS finish in milliseconds, then doubles up to
+/// `MAX_POLL_INTERVAL` so a slow SSH switch is not hammered.
+const FIRST_POLL_INTERVAL: Duration = Duration::from_millis(20);
 const MAX_POLL_INTERVAL: Duration = Duration::from_secs(1);
 
 impl Client {
@@ -20,7 +22,7 @@ impl Client {
         timeout: Duration,
     ) -> Result<NetworkingAction, Error> {
         let started = Instant::now();
-        let mut interval = Duration::from_millis(50);
+        let mut interval = FIRST_POLL_INTERVAL;
         loop {
             let action = self.show_networking_action(status_id).await?;
             if action.status != ActionStatus::Pending {

@@ -368,7 +368,7 @@ pub enum NetworkCmd {
     )]
     ListAttachments {
         network: String,
-        /// Only nodes of this project
+        /// Only nodes of this project ("all", as in HIL's CLI, means no filter)
         #[arg(long)]
         project: Option<String>,
     },

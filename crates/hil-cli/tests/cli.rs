@@ -330,6 +330,19 @@ async fn tenant_workflow_with_wait() {
         attachments.json(),
         json!({"n1": {"nic": "eth0", "channel": "vlan/native", "project": "physics"}})
     );
+    let all = alice(
+        &s,
+        &[
+            "network",
+            "list-attachments",
+            "pnet",
+            "--project",
+            "all",
+            "--json",
+        ],
+    )
+    .await;
+    assert_eq!(all.json(), attachments.json());
 
     // Detach with --wait --json prints the finished action as the API shows it.
     let out = alice(

@@ -41,9 +41,8 @@ pub async fn run(cmd: NetworkCmd, ctx: &Ctx) -> Result {
             });
         }
         NetworkCmd::ListAttachments { network, project } => {
-            let attachments = hil
-                .list_network_attachments(&network, project.as_deref())
-                .await?;
+            let project = project.as_deref().filter(|p| *p != "all");
+            let attachments = hil.list_network_attachments(&network, project).await?;
             print(ctx, &attachments, |attachments| {
                 let rows = attachments
                     .iter()

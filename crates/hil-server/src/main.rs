@@ -46,8 +46,15 @@ enum Command {
         #[command(subcommand)]
         command: DbCommand,
     },
-    /// Create an administrator (database auth). Example: hil-admin create-admin-user alice s3cret
-    CreateAdminUser { name: String, password: String },
+    /// Create an administrator (database auth).
+    ///
+    /// Without PASSWORD (or with `-`) the password is the first line of standard input, which
+    /// keeps it out of `ps` and shell history. Example: `hil-admin create-admin-user alice < pw.txt`
+    CreateAdminUser {
+        name: String,
+        /// Accepted as in HIL, but visible to other local users; prefer standard input
+        password: Option<String>,
+    },
     /// Print a commented sample configuration.
     DefaultConfig,
 }
@@ -148,6 +155,10 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                 return Err("create-admin-user needs the database auth backend".into());
             }
             hil_server::require_current_schema(&ctx).await?;
+            let password = match password {
+                Some(p) if p != "-" => p,
+                _ => read_password_line()?,
+            };
             if hil_server::ops::users::ensure_admin_user(&ctx.store, &name, &password)
                 .await
                 .map_err(|e| e.to_string())?
@@ -179,4 +190,17 @@ async fn shutdown_signal() {
         _ = ctrl_c => {}
         _ = term => {}
     }
+}
+
+/// The first line of standard input, for secrets that must not go through argv.
+fn read_password_line() -> Result<String, String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+    let password = line.trim_end_matches(['\n', '\r']);
+    if password.is_empty() {
+        return Err("expected the password on standard input (one line)".into());
+    }
+    Ok(password.to_string())
 }

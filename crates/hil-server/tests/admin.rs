@@ -7,14 +7,35 @@ use common::*;
 use serde_json::json;
 
 fn hil_admin(dir: &std::path::Path, db_url: &str, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_hil-admin"))
+    hil_admin_stdin(dir, db_url, args, "")
+}
+
+/// Runs `hil-admin` with `stdin` as its standard input.
+fn hil_admin_stdin(
+    dir: &std::path::Path,
+    db_url: &str,
+    args: &[&str],
+    stdin: &str,
+) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hil-admin"))
         .args(args)
         .current_dir(dir)
         .env("HIL_DATA_DIR", dir)
         .env("HIL_DATABASE__URL", db_url)
         .env("HIL_LOG", "warn")
-        .output()
-        .expect("run hil-admin")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run hil-admin");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().expect("hil-admin output")
 }
 
 #[tokio::test]
@@ -45,6 +66,21 @@ async fn db_commands_are_safe_to_rerun_and_create_admin_user_works() {
         !again.status.success(),
         "a second user of the same name is refused"
     );
+    // The password can come from stdin instead of argv; an empty stdin is refused.
+    let out = hil_admin_stdin(
+        dir.path(),
+        &db_url,
+        &["create-admin-user", "ops2"],
+        "ops2-pw\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = hil_admin_stdin(dir.path(), &db_url, &["create-admin-user", "ops3"], "");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("standard input"));
 
     // The server on that database: `ops` is an administrator, and the pool was filled once.
     let mut config = test_config(dir.path()).await;
@@ -54,8 +90,11 @@ async fn db_commands_are_safe_to_rerun_and_create_admin_user_works() {
     let ops = Some(("ops", "ops-pw"));
     assert_eq!(
         s.call(ops, "GET", "/v0/auth/basic/users", None).await.json,
-        json!({"ops": {"is_admin": true, "projects": []}})
+        json!({"ops": {"is_admin": true, "projects": []},
+               "ops2": {"is_admin": true, "projects": []}})
     );
+    let ops2 = Some(("ops2", "ops2-pw"));
+    assert_eq!(s.call(ops2, "GET", "/v0/projects", None).await.status, 200);
     let r = s
         .call(
             ops,

@@ -54,6 +54,7 @@ fn assert_one_error_line(stderr: &str, message: &str) {
 
 /// Runs `hil` with a clean environment: no HIL_* variables from the developer's shell and a
 /// HOME without a config file, unless the test adds them.
+#[derive(Clone)]
 struct Hil<'a> {
     endpoint: String,
     home: &'a Path,
@@ -126,7 +127,8 @@ async fn alice(s: &TestServer, args: &[&str]) -> Run {
 /// NIC each, cabled; project `physics` with user alice.
 async fn operator_setup(s: &TestServer) {
     let a = Hil::new(s, Some(ADMIN));
-    a.clone_with_stdin("switch-secret\n")
+    a.clone()
+        .stdin("switch-secret\n")
         .run(&[
             "switch",
             "register",
@@ -144,7 +146,8 @@ async fn operator_setup(s: &TestServer) {
     ] {
         a.run(&["port", "register", "sw0", port]).await.ok();
         let uri = format!("http://obmd.example/node/{node}");
-        a.clone_with_stdin("obm-token\n")
+        a.clone()
+            .stdin("obm-token\n")
             .run(&["node", "register", node, &uri])
             .await
             .ok();
@@ -156,7 +159,8 @@ async fn operator_setup(s: &TestServer) {
             .ok();
     }
     a.run(&["project", "create", "physics"]).await.ok();
-    a.clone_with_stdin("alice-pw\n")
+    a.clone()
+        .stdin("alice-pw\n")
         .run(&["user", "create", "alice", "regular"])
         .await
         .ok();
@@ -174,19 +178,6 @@ async fn tenant_setup(s: &TestServer) {
     admin(s, &["network", "create", "pnet", "physics"])
         .await
         .ok();
-}
-
-impl<'a> Hil<'a> {
-    fn clone_with_stdin(&self, text: &str) -> Hil<'a> {
-        Hil {
-            endpoint: self.endpoint.clone(),
-            home: self.home,
-            user: self.user,
-            env: self.env.clone(),
-            stdin: None,
-        }
-        .stdin(text)
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

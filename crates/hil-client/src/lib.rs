@@ -174,21 +174,17 @@ impl Client {
         Ok(url)
     }
 
-    async fn send(
-        &self,
-        method: Method,
-        url: Url,
-        body: Option<Vec<u8>>,
-    ) -> Result<reqwest::Response, Error> {
-        let mut req = self.http.request(method, url);
-        if let Some(c) = &self.credentials {
-            req = req.basic_auth(&c.username, Some(&c.password));
+    /// A request with this client's credentials.
+    fn request(&self, method: Method, url: Url) -> reqwest::RequestBuilder {
+        let req = self.http.request(method, url);
+        match &self.credentials {
+            Some(c) => req.basic_auth(&c.username, Some(&c.password)),
+            None => req,
         }
-        if let Some(b) = body {
-            req = req
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(b);
-        }
+    }
+
+    /// Sends a request; a non-success answer becomes [`Error::Api`].
+    async fn execute(&self, req: reqwest::RequestBuilder) -> Result<reqwest::Response, Error> {
         let resp = req.send().await.map_err(|e| Error::Unreachable {
             endpoint: self.endpoint(),
             reason: error::root_cause(&e),
@@ -204,11 +200,17 @@ impl Client {
     async fn call_raw<B: Serialize>(
         &self,
         method: Method,
-        path: &[Seg<'_>],
+        url: Url,
         body: Option<&B>,
     ) -> Result<(StatusCode, bytes::Bytes), Error> {
-        let body = body.map(|b| serde_json::to_vec(b).expect("wire types always serialize"));
-        let resp = self.send(method, self.url(path)?, body).await?;
+        let mut req = self.request(method, url);
+        if let Some(b) = body {
+            let json = serde_json::to_vec(b).expect("wire types always serialize");
+            req = req
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(json);
+        }
+        let resp = self.execute(req).await?;
         let status = resp.status();
         let bytes = resp.bytes().await.map_err(|e| Error::Unreachable {
             endpoint: self.endpoint(),
@@ -224,11 +226,8 @@ impl Client {
         path: &[Seg<'_>],
         body: Option<&B>,
     ) -> Result<T, Error> {
-        let (status, bytes) = self.call_raw(method, path, body).await?;
-        serde_json::from_slice(&bytes).map_err(|e| Error::InvalidResponse {
-            status: status.as_u16(),
-            reason: e.to_string(),
-        })
+        let (status, bytes) = self.call_raw(method, self.url(path)?, body).await?;
+        decode(status, &bytes)
     }
 
     /// A call whose success answer carries nothing of interest.
@@ -238,7 +237,9 @@ impl Client {
         path: &[Seg<'_>],
         body: Option<&B>,
     ) -> Result<(), Error> {
-        self.call_raw(method, path, body).await.map(|_| ())
+        self.call_raw(method, self.url(path)?, body)
+            .await
+            .map(|_| ())
     }
 
     async fn get<T: DeserializeOwned>(&self, path: &[Seg<'_>]) -> Result<T, Error> {
@@ -256,6 +257,14 @@ fn http_client(timeout: Duration) -> reqwest::Result<reqwest::Client> {
         .timeout(timeout)
         .user_agent(concat!("hil-client/", env!("CARGO_PKG_VERSION")))
         .build()
+}
+
+/// The JSON of a successful answer as `T`.
+fn decode<T: DeserializeOwned>(status: StatusCode, bytes: &[u8]) -> Result<T, Error> {
+    serde_json::from_slice(bytes).map_err(|e| Error::InvalidResponse {
+        status: status.as_u16(),
+        reason: e.to_string(),
+    })
 }
 
 /// Builds the error for a non-success answer: HIL's `{type, msg}` when the body is that,
@@ -431,21 +440,11 @@ impl Client {
     /// Opens the node's serial console; read it with [`Console::chunk`].
     pub async fn show_console(&self, node: &str) -> Result<Console, Error> {
         let url = self.url(&[One("node"), One(node), One("console")])?;
-        let http = self.http.clone();
         // The console streams for as long as the reader wants: no overall request timeout.
-        let mut req = http
-            .get(url)
-            .timeout(Duration::from_secs(60 * 60 * 24 * 365));
-        if let Some(c) = &self.credentials {
-            req = req.basic_auth(&c.username, Some(&c.password));
-        }
-        let resp = req.send().await.map_err(|e| Error::Unreachable {
-            endpoint: self.endpoint(),
-            reason: error::root_cause(&e),
-        })?;
-        if !resp.status().is_success() {
-            return Err(Error::Api(api_error(resp).await));
-        }
+        let forever = Duration::from_secs(60 * 60 * 24 * 365);
+        let resp = self
+            .execute(self.request(Method::GET, url).timeout(forever))
+            .await?;
         Ok(Console {
             resp,
             endpoint: self.endpoint(),
@@ -549,12 +548,8 @@ impl Client {
         if let Some(p) = project {
             url.query_pairs_mut().append_pair("project", p);
         }
-        let resp = self.send(Method::GET, url, None).await?;
-        let status = resp.status().as_u16();
-        resp.json().await.map_err(|e| Error::InvalidResponse {
-            status,
-            reason: error::root_cause(&e),
-        })
+        let (status, bytes) = self.call_raw(Method::GET, url, None::<&()>).await?;
+        decode(status, &bytes)
     }
 
     pub async fn network_grant_project_access(

@@ -269,6 +269,7 @@ fn change_for(a: &Claimed) -> Option<PortChange> {
             port,
             channel: a.channel.clone(),
             network_id: a.vlan.clone(),
+            previous: a.previous_vlan.clone(),
         }),
         ActionType::RevertPort => Some(PortChange::Revert { port }),
     }

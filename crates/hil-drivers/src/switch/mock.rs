@@ -152,6 +152,7 @@ impl SwitchSession for MockSession {
                 port,
                 channel,
                 network_id: Some(id),
+                ..
             } => {
                 state
                     .entry(port.clone())
@@ -162,6 +163,7 @@ impl SwitchSession for MockSession {
                 port,
                 channel,
                 network_id: None,
+                ..
             } => {
                 if let Some(p) = state.get_mut(port) {
                     p.remove(channel);
@@ -211,6 +213,7 @@ mod tests {
             port: "gi1/0/1".into(),
             channel: ch.into(),
             network_id: id.map(String::from),
+            previous: None,
         };
         s.apply(&set("vlan/native", Some("100"))).await.unwrap();
         s.apply(&set("vlan/200", Some("200"))).await.unwrap();

@@ -2,10 +2,33 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::time::Duration;
 
 use async_trait::async_trait;
 
 pub mod mock;
+pub mod rest;
+
+/// Settings every real driver honours, from the server's `[switches]` config.
+#[derive(Debug, Clone)]
+pub struct DriverOptions {
+    /// Limit for opening a connection (TCP plus SSH or TLS handshake).
+    pub connect_timeout: Duration,
+    /// Limit for one command, login step or HTTP request.
+    pub command_timeout: Duration,
+    /// Whether `save()` copies the running configuration to the startup configuration.
+    pub save: bool,
+}
+
+impl Default for DriverOptions {
+    fn default() -> Self {
+        DriverOptions {
+            connect_timeout: Duration::from_secs(10),
+            command_timeout: Duration::from_secs(30),
+            save: true,
+        }
+    }
+}
 
 /// A registered switch as the worker hands it to a driver: its label and the driver-specific
 /// members given at `switch_register` (secrets included; drivers must never log them).
@@ -13,6 +36,30 @@ pub mod mock;
 pub struct SwitchSpec {
     pub label: String,
     pub config: serde_json::Map<String, serde_json::Value>,
+}
+
+impl SwitchSpec {
+    /// A string member of the registration, e.g. `hostname`.
+    pub fn field(&self, key: &str) -> Option<&str> {
+        self.config.get(key).and_then(|v| v.as_str())
+    }
+
+    /// Values that must never appear in logs or error messages.
+    pub fn secrets(&self) -> Vec<&str> {
+        self.config
+            .iter()
+            .filter(|(k, _)| k.contains("password"))
+            .filter_map(|(_, v)| v.as_str())
+            .filter(|s| !s.is_empty())
+            .collect()
+    }
+
+    /// `text` with every secret of this switch replaced by `********`.
+    pub fn redact(&self, text: &str) -> String {
+        self.secrets()
+            .into_iter()
+            .fold(text.to_string(), |acc, s| acc.replace(s, "********"))
+    }
 }
 
 impl fmt::Debug for SwitchSpec {
@@ -32,9 +79,83 @@ pub enum PortChange {
         port: String,
         channel: String,
         network_id: Option<String>,
+        /// The network id HIL believes is on `channel` now (from `network_attachment`), which
+        /// CLI switches need to take an old native VLAN off.
+        previous: Option<String>,
     },
     /// Remove every network from `port`.
     Revert { port: String },
+}
+
+impl PortChange {
+    pub fn port(&self) -> &str {
+        match self {
+            PortChange::Modify { port, .. } | PortChange::Revert { port } => port,
+        }
+    }
+
+    /// What this change means on an 802.1q switch. Fails (Rejected) for channels that are not
+    /// `vlan/native` or `vlan/<id>`, or for network ids that are not VLAN numbers.
+    pub fn vlan_op(&self) -> Result<VlanOp, SwitchError> {
+        let PortChange::Modify {
+            channel,
+            network_id,
+            previous,
+            ..
+        } = self
+        else {
+            return Ok(VlanOp::Revert);
+        };
+        let previous = previous.as_deref().map(parse_vlan).transpose()?;
+        if channel == "vlan/native" {
+            return Ok(match network_id {
+                Some(id) => VlanOp::SetNative {
+                    vlan: parse_vlan(id)?,
+                    previous,
+                },
+                None => VlanOp::RemoveNative { vlan: previous },
+            });
+        }
+        let tagged = channel
+            .strip_prefix("vlan/")
+            .ok_or_else(|| rejected(format!("channel {channel:?} is not a VLAN channel")))
+            .and_then(parse_vlan)?;
+        match network_id {
+            Some(id) if parse_vlan(id)? != tagged => Err(rejected(format!(
+                "network {id} cannot be carried on channel {channel}"
+            ))),
+            Some(_) => Ok(VlanOp::AddTagged { vlan: tagged }),
+            None => Ok(VlanOp::RemoveTagged { vlan: tagged }),
+        }
+    }
+}
+
+/// A port change in 802.1q terms, which is what real switches are told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VlanOp {
+    /// Make `vlan` the untagged (native) VLAN; `previous` is the native VLAN it replaces.
+    SetNative { vlan: u16, previous: Option<u16> },
+    /// Drop the native VLAN (`vlan` when known).
+    RemoveNative { vlan: Option<u16> },
+    AddTagged { vlan: u16 },
+    RemoveTagged { vlan: u16 },
+    /// Take every VLAN off the port.
+    Revert,
+}
+
+/// The highest VLAN id any driver accepts; switches narrow this further.
+pub const MAX_VLAN: u16 = 4094;
+
+/// Parses a VLAN id as HIL's vlan_pool hands it over (a decimal string, 1..=4094).
+pub fn parse_vlan(text: &str) -> Result<u16, SwitchError> {
+    text.parse::<u16>()
+        .ok()
+        .filter(|v| (1..=MAX_VLAN).contains(v))
+        .ok_or_else(|| rejected(format!("{text:?} is not a VLAN id")))
+}
+
+fn rejected(message: String) -> SwitchError {
+    SwitchError::new(SwitchErrorKind::Rejected, message)
 }
 
 /// What a port carries: channel → network id.
@@ -101,6 +222,12 @@ pub trait SwitchSession: Send {
     async fn apply(&mut self, change: &PortChange) -> Result<(), SwitchError>;
     /// Reads back what the switch really has on `port`.
     async fn port_state(&mut self, port: &str) -> Result<PortState, SwitchError>;
+    /// Makes the changes so far survive a reboot (`copy running-config startup-config`).
+    /// The worker calls it once per batch when saving is enabled; switches without a separate
+    /// startup configuration have nothing to do.
+    async fn save(&mut self) -> Result<(), SwitchError> {
+        Ok(())
+    }
     async fn close(self: Box<Self>) -> Result<(), SwitchError>;
 }
 

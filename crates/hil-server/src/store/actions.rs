@@ -104,6 +104,8 @@ pub struct Claimed {
     pub new_network_id: Option<i64>,
     /// The target network's allocator id (VLAN number), when connecting.
     pub vlan: Option<String>,
+    /// The allocator id of the network attached on `channel` now, if any.
+    pub previous_vlan: Option<String>,
     pub port: Option<String>,
     pub switch_id: Option<i64>,
     pub attempts: i64,
@@ -120,6 +122,7 @@ impl FromRow<'_, AnyRow> for Claimed {
             channel: row.try_get("channel")?,
             new_network_id: row.try_get("new_network_id")?,
             vlan: row.try_get("vlan")?,
+            previous_vlan: row.try_get("previous_vlan")?,
             port: row.try_get("port")?,
             switch_id: row.try_get("switch_id")?,
             attempts: row.try_get("attempts")?,
@@ -162,10 +165,13 @@ pub async fn claim(
     for id in ids {
         let row: Claimed = sqlx::query_as(
             "SELECT q.id, q.uuid, q.type, q.nic_id, q.channel, q.new_network_id,
-                    w.network_id AS vlan, p.label AS port, p.owner_id AS switch_id, q.attempts
+                    w.network_id AS vlan, pw.network_id AS previous_vlan,
+                    p.label AS port, p.owner_id AS switch_id, q.attempts
              FROM networking_action q JOIN nic n ON n.id = q.nic_id
              LEFT JOIN port p ON p.id = n.port_id
              LEFT JOIN network w ON w.id = q.new_network_id
+             LEFT JOIN network_attachment a ON a.nic_id = q.nic_id AND a.channel = q.channel
+             LEFT JOIN network pw ON pw.id = a.network_id
              WHERE q.id = $1",
         )
         .bind(id)

@@ -1,0 +1,1 @@
+//! REST switch drivers (Dell OS9, Brocade VDX). Work in progress.

@@ -4,5 +4,6 @@
 pub mod switch;
 
 pub use switch::{
-    PortChange, PortState, SwitchDriver, SwitchError, SwitchErrorKind, SwitchSession, SwitchSpec,
+    DriverOptions, PortChange, PortState, SwitchDriver, SwitchError, SwitchErrorKind,
+    SwitchSession, SwitchSpec,
 };

@@ -3,11 +3,14 @@
 //! `./hil.toml`) overrides the defaults, and `HIL_<SECTION>__<KEY>` environment variables
 //! override the file (e.g. `HIL_DATABASE__URL`, `HIL_ALLOCATOR__VLANS`).
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
+use hil_drivers::DriverOptions;
 use serde::{Deserialize, Serialize};
 
 /// The sample configuration printed by `hil-admin default-config`.
@@ -166,6 +169,13 @@ pub struct WorkerConfig {
     pub max_attempts: u32,
     /// First retry delay in seconds; doubles per attempt.
     pub retry_backoff_secs: f64,
+    /// Seconds a switch session stays open after its last batch, so that work arriving soon
+    /// after reuses the login. 0 closes sessions at once.
+    pub session_idle_secs: f64,
+    /// Most switches worked on at the same time; a slow switch does not hold up the others.
+    pub max_parallel_switches: u32,
+    /// Most sessions open at once to one switch (many switches allow only a few logins).
+    pub sessions_per_switch: u32,
 }
 
 impl Default for WorkerConfig {
@@ -177,6 +187,9 @@ impl Default for WorkerConfig {
             batch_size: 64,
             max_attempts: 3,
             retry_backoff_secs: 1.0,
+            session_idle_secs: 5.0,
+            max_parallel_switches: 8,
+            sessions_per_switch: 1,
         }
     }
 }
@@ -184,10 +197,23 @@ impl Default for WorkerConfig {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SwitchesConfig {
-    /// Switch drivers to load, by short name (`mock`).
+    /// Switch drivers to load, by short name (`mock`, `ovs`, `nexus`, ...).
     pub enabled: Vec<String>,
     /// Where the mock switch keeps its port state. Empty: `<data_dir>/mock-switches`.
     pub mock_state_dir: Option<PathBuf>,
+    /// Seconds allowed to open a connection to a switch (TCP plus SSH/TLS handshake).
+    pub connect_timeout_secs: f64,
+    /// Seconds allowed for each login step, command or HTTP request.
+    pub command_timeout_secs: f64,
+    /// Copy the running configuration to the startup configuration after each batch.
+    pub save: bool,
+    /// Per-driver exceptions to `save`, e.g. `{ nexus = false }`.
+    pub save_by_type: BTreeMap<String, bool>,
+    /// OVSDB server the `ovs` driver talks to: `unix:/path/db.sock` or `tcp:host:port`.
+    pub ovsdb: String,
+    /// OpenSSH known_hosts file for SSH switches. Empty: `<data_dir>/switch_known_hosts`, where
+    /// a switch's key is pinned the first time HIL connects (trust on first use).
+    pub ssh_known_hosts: Option<PathBuf>,
 }
 
 impl Default for SwitchesConfig {
@@ -195,6 +221,27 @@ impl Default for SwitchesConfig {
         SwitchesConfig {
             enabled: vec!["mock".into()],
             mock_state_dir: None,
+            connect_timeout_secs: 10.0,
+            command_timeout_secs: 30.0,
+            save: true,
+            save_by_type: BTreeMap::new(),
+            ovsdb: "unix:/var/run/openvswitch/db.sock".into(),
+            ssh_known_hosts: None,
+        }
+    }
+}
+
+impl SwitchesConfig {
+    /// The options one driver runs with.
+    pub fn driver_options(&self, short_name: &str) -> DriverOptions {
+        DriverOptions {
+            connect_timeout: Duration::from_secs_f64(self.connect_timeout_secs),
+            command_timeout: Duration::from_secs_f64(self.command_timeout_secs),
+            save: self
+                .save_by_type
+                .get(short_name)
+                .copied()
+                .unwrap_or(self.save),
         }
     }
 }
@@ -259,6 +306,21 @@ impl Config {
         }
         if w.batch_size == 0 || w.max_attempts == 0 || w.claim_lease_secs == 0 {
             return Err("worker.batch_size, max_attempts and claim_lease_secs must be > 0".into());
+        }
+        if w.max_parallel_switches == 0 || w.sessions_per_switch == 0 {
+            return Err("worker.max_parallel_switches and sessions_per_switch must be > 0".into());
+        }
+        if !(w.session_idle_secs >= 0.0 && w.session_idle_secs < 3600.0) {
+            return Err("worker.session_idle_secs must be in [0, 3600)".into());
+        }
+        let sw = &self.switches;
+        for (name, secs) in [
+            ("connect_timeout_secs", sw.connect_timeout_secs),
+            ("command_timeout_secs", sw.command_timeout_secs),
+        ] {
+            if !(secs > 0.0 && secs <= 3600.0) {
+                return Err(format!("switches.{name} must be in (0, 3600]"));
+            }
         }
         for name in &self.switches.enabled {
             if !crate::switches::KNOWN.contains(&name.as_str()) {

@@ -134,11 +134,20 @@ impl PortChange {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VlanOp {
     /// Make `vlan` the untagged (native) VLAN; `previous` is the native VLAN it replaces.
-    SetNative { vlan: u16, previous: Option<u16> },
+    SetNative {
+        vlan: u16,
+        previous: Option<u16>,
+    },
     /// Drop the native VLAN (`vlan` when known).
-    RemoveNative { vlan: Option<u16> },
-    AddTagged { vlan: u16 },
-    RemoveTagged { vlan: u16 },
+    RemoveNative {
+        vlan: Option<u16>,
+    },
+    AddTagged {
+        vlan: u16,
+    },
+    RemoveTagged {
+        vlan: u16,
+    },
     /// Take every VLAN off the port.
     Revert,
 }

@@ -344,6 +344,14 @@ impl Config {
         }
     }
 
+    /// The known_hosts file SSH switch keys are checked against (and pinned into).
+    pub fn ssh_known_hosts(&self) -> PathBuf {
+        self.switches
+            .ssh_known_hosts
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("switch_known_hosts"))
+    }
+
     pub fn mock_state_dir(&self) -> PathBuf {
         self.switches
             .mock_state_dir

@@ -3,13 +3,24 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use hil_drivers::switch::cli::{dialect, CliDriver};
 use hil_drivers::switch::mock::MockDriver;
+use hil_drivers::switch::ovs::OvsDriver;
+use hil_drivers::switch::rest::{BrocadeDriver, DellNos9Driver};
 use hil_drivers::SwitchDriver;
 
 use crate::config::Config;
 
 /// Short names accepted in `switches.enabled`.
-pub const KNOWN: &[&str] = &["mock"];
+pub const KNOWN: &[&str] = &[
+    "mock",
+    "ovs",
+    "powerconnect55xx",
+    "delln3000",
+    "nexus",
+    "dellnos9",
+    "brocade",
+];
 
 #[derive(Clone, Default)]
 pub struct SwitchRegistry {
@@ -22,7 +33,24 @@ impl SwitchRegistry {
         for name in &config.switches.enabled {
             let driver: Arc<dyn SwitchDriver> = match name.as_str() {
                 "mock" => Arc::new(MockDriver::new(config.mock_state_dir())),
-                _ => continue, // rejected when the config was validated
+                "ovs" => Arc::new(OvsDriver::new(
+                    config.switches.ovsdb.clone(),
+                    config.switches.driver_options("ovs"),
+                )),
+                "dellnos9" => Arc::new(DellNos9Driver::new(
+                    config.switches.driver_options("dellnos9"),
+                )),
+                "brocade" => Arc::new(BrocadeDriver::new(
+                    config.switches.driver_options("brocade"),
+                )),
+                cli => match dialect::ALL.iter().find(|d| d.short_name == cli) {
+                    Some(d) => Arc::new(CliDriver::new(
+                        d,
+                        config.switches.driver_options(cli),
+                        config.ssh_known_hosts(),
+                    )),
+                    None => continue, // rejected when the config was validated
+                },
             };
             registry.by_type.insert(driver.type_uri(), driver);
         }

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+pub mod cli;
 pub mod mock;
+pub mod ovs;
 pub mod rest;
 
 /// Settings every real driver honours, from the server's `[switches]` config.

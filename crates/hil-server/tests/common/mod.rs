@@ -2,6 +2,10 @@
 //! when `HIL_TEST_DB=postgres` with `HIL_TEST_PG_URL`), driven over HTTP.
 #![allow(dead_code)]
 
+pub mod lab;
+pub mod ovs_lab;
+pub mod rest_switch;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -2,6 +2,7 @@
 //! when `HIL_TEST_DB=postgres` with `HIL_TEST_PG_URL`), driven over HTTP.
 #![allow(dead_code)]
 
+pub mod fakeswitch_lab;
 pub mod lab;
 pub mod ovs_lab;
 pub mod rest_switch;

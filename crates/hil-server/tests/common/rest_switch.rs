@@ -234,7 +234,8 @@ async fn handle(
         let mut inner = shared.lock().unwrap();
         let target = uri.path_and_query().map_or(uri.path(), |pq| pq.as_str());
         inner.requests.push(format!("{method} {target}"));
-        let authorized = credentials(&headers) == Some((inner.user.clone(), inner.password.clone()));
+        let authorized =
+            credentials(&headers) == Some((inner.user.clone(), inner.password.clone()));
         (inner.hang, inner.fail, authorized)
     };
     if hang {
@@ -325,7 +326,13 @@ fn compress(vlans: &BTreeSet<u16>) -> String {
     }
     ranges
         .iter()
-        .map(|(a, b)| if a == b { a.to_string() } else { format!("{a}-{b}") })
+        .map(|(a, b)| {
+            if a == b {
+                a.to_string()
+            } else {
+                format!("{a}-{b}")
+            }
+        })
         .collect::<Vec<_>>()
         .join(",")
 }
@@ -354,7 +361,12 @@ mod dell {
         ("HundredGigabitEthernet", "hundredgig-"),
     ];
 
-    pub fn handle(inner: &mut Inner, method: &Method, uri: &Uri, body: &str) -> Result<Reply, Fail> {
+    pub fn handle(
+        inner: &mut Inner,
+        method: &Method,
+        uri: &Uri,
+        body: &str,
+    ) -> Result<Reply, Fail> {
         let path = uri.path();
         if path == "/api/running/dell/_operations/cli" && method == Method::POST {
             return cli(inner, body).map(|text| (StatusCode::OK, text));
@@ -393,7 +405,10 @@ mod dell {
         let p = inner.ports.get(port).cloned().unwrap_or_default();
         let mut xml = format!("<interface xmlns=\"{NS}\"><name>{name}</name>");
         if p.hybrid || with_defaults {
-            xml.push_str(&format!("<portmode><hybrid>{}</hybrid></portmode>", p.hybrid));
+            xml.push_str(&format!(
+                "<portmode><hybrid>{}</hybrid></portmode>",
+                p.hybrid
+            ));
         }
         if p.switchport {
             xml.push_str("<switchport></switchport>");
@@ -565,7 +580,12 @@ mod brocade {
     const NS: &str = "urn:brocade.com:mgmt:brocade-interface";
     const PREFIX: &str = "/rest/config/running/interface/";
 
-    pub fn handle(inner: &mut Inner, method: &Method, uri: &Uri, body: &str) -> Result<Reply, Fail> {
+    pub fn handle(
+        inner: &mut Inner,
+        method: &Method,
+        uri: &Uri,
+        body: &str,
+    ) -> Result<Reply, Fail> {
         let (ty, port, suffix) = split(uri.path()).ok_or_else(not_found)?;
         let p = inner.ports.entry(port.clone()).or_default();
         let ok = |text: String| Ok((StatusCode::OK, text));
@@ -616,7 +636,8 @@ mod brocade {
         let rest = rest.strip_prefix("%22")?;
         let end = rest.find("%22")?;
         let (port, suffix) = (&rest[..end], &rest[end + 3..]);
-        let valid_type = !ty.is_empty() && ty.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        let valid_type =
+            !ty.is_empty() && ty.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
         (valid_type && valid_port(port, '/')).then(|| (ty.into(), port.into(), suffix.into()))
     }
 
@@ -656,7 +677,10 @@ mod brocade {
         let doc = parse_xml(body)?;
         let root = doc.root_element();
         let conflict = || Err((StatusCode::CONFLICT, "object already exists".to_string()));
-        match (root.tag_name().name(), root.text().unwrap_or_default().trim()) {
+        match (
+            root.tag_name().name(),
+            root.text().unwrap_or_default().trim(),
+        ) {
             ("shutdown", "true") if p.shutdown => conflict(),
             ("shutdown", "true") => {
                 p.shutdown = true;

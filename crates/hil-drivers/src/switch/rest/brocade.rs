@@ -170,7 +170,12 @@ impl BrocadeSession {
     async fn shutdown(&self, port: &str) -> Result<(), SwitchError> {
         let body = Some(SHUTDOWN_BODY.to_string());
         self.http
-            .send(Method::POST, &self.base(port), body, &[StatusCode::CONFLICT])
+            .send(
+                Method::POST,
+                &self.base(port),
+                body,
+                &[StatusCode::CONFLICT],
+            )
             .await?;
         Ok(())
     }
@@ -375,7 +380,8 @@ mod tests {
     fn rest_brocade_interface_state() {
         let ns = "urn:brocade.com:mgmt:brocade-interface";
         let off = format!("<TenGigabitEthernet xmlns=\"{ns}\"><name>1/0/4</name><shutdown>true</shutdown></TenGigabitEthernet>");
-        let on = format!("<TenGigabitEthernet xmlns=\"{ns}\"><name>1/0/4</name></TenGigabitEthernet>");
+        let on =
+            format!("<TenGigabitEthernet xmlns=\"{ns}\"><name>1/0/4</name></TenGigabitEthernet>");
         assert!(parse_is_off(&off).unwrap());
         assert!(!parse_is_off(&on).unwrap());
         assert!(parse_is_off("<x><shutdown>maybe</shutdown></x>").is_err());

@@ -459,7 +459,9 @@ mod tests {
     #[test]
     fn rest_dellnos9_interface_state() {
         let ns = "http://www.dell.com/ns/dell:0.1/root";
-        let on = format!("<interface xmlns=\"{ns}\"><name>gige-1-3</name><shutdown>false</shutdown></interface>");
+        let on = format!(
+            "<interface xmlns=\"{ns}\"><name>gige-1-3</name><shutdown>false</shutdown></interface>"
+        );
         let off = format!("<interface xmlns=\"{ns}\"><shutdown>true</shutdown></interface>");
         assert!(parse_is_on(&on).unwrap());
         assert!(!parse_is_on(&off).unwrap());

@@ -402,7 +402,8 @@ mod tests {
         let bare = serde_json::json!({"hostname": "sw:8008", "username": "u",
                                       "password": "p", "interface_type": "GigabitEthernet"});
         assert!(!validate_common(bare.as_object().unwrap()));
-        let missing = serde_json::json!({"hostname": "http://sw", "username": "u", "password": "p"});
+        let missing =
+            serde_json::json!({"hostname": "http://sw", "username": "u", "password": "p"});
         assert!(!validate_common(missing.as_object().unwrap()));
     }
 
@@ -425,7 +426,10 @@ mod tests {
         assert_eq!(xml_escape("a<b>&\"'"), "a&lt;b&gt;&amp;&quot;&apos;");
         let doc = parse_xml("<a xmlns='urn:x'><b><c>7</c></b><d/></a>").unwrap();
         let root = doc.root_element();
-        assert_eq!(child_path(root, &["b", "c"]).and_then(|n| n.text()), Some("7"));
+        assert_eq!(
+            child_path(root, &["b", "c"]).and_then(|n| n.text()),
+            Some("7")
+        );
         assert_eq!(child_text(root, "d"), Some(""));
         assert_eq!(child_text(root, "e"), None);
         assert!(parse_xml("<vlan><add>5</vlan></vlan>").is_err());
@@ -445,9 +449,14 @@ mod tests {
             e.message,
             "switch answered POST /api/x with HTTP 500 Internal Server Error: boom happened"
         );
-        let xml = "<errors><error><error-message>% Error: no such VLAN</error-message></error></errors>";
+        let xml =
+            "<errors><error><error-message>% Error: no such VLAN</error-message></error></errors>";
         let e = status_error(&Method::PUT, "/p", StatusCode::BAD_REQUEST, xml, "u");
-        assert!(e.message.ends_with(": % Error: no such VLAN"), "{}", e.message);
+        assert!(
+            e.message.ends_with(": % Error: no such VLAN"),
+            "{}",
+            e.message
+        );
         let e = status_error(&Method::GET, "/p", StatusCode::UNAUTHORIZED, "", "admin");
         assert_eq!(e.kind, SwitchErrorKind::Auth);
         assert!(e.message.contains("authentication failed"));

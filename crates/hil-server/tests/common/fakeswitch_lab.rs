@@ -1,0 +1,127 @@
+//! `fake-switches` emulators (Dell PowerConnect, Dell N-series, Cisco) over SSH on loopback,
+//! one process per switch, for the SSH CLI drivers.
+//!
+//! The emulator runs from a Python venv that `scripts/test.sh` creates
+//! (`$HIL_FAKESWITCH_PYTHON`, default `~/.cache/hil-lab/venv-fs/bin/python`).
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use super::lab;
+
+pub const USER: &str = "admin";
+
+pub fn python() -> PathBuf {
+    std::env::var_os("HIL_FAKESWITCH_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var("HOME").unwrap_or_else(|_| "/root".into()))
+                .join(".cache/hil-lab/venv-fs/bin/python")
+        })
+}
+
+pub struct FakeSwitch {
+    pub port: u16,
+    pub password: String,
+    child: Child,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+impl FakeSwitch {
+    /// Starts one emulator of `model` with the given port names, or None (see
+    /// `lab::available`) when the venv is missing.
+    pub fn start(model: &str, hostname: &str, ports: &[&str]) -> Option<FakeSwitch> {
+        let py = python();
+        let ready = Command::new(&py)
+            .args(["-c", "import fake_switches, paramiko"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        let missing = (!ready).then(|| format!("no fake-switches venv at {}", py.display()));
+        if !lab::available("fake-switches", missing) {
+            return None;
+        }
+        let port = free_port();
+        let password = format!("pw-{}", uuid::Uuid::new_v4().simple());
+        let mut child = Command::new(&py)
+            .arg(lab::scripts_dir().join("fakeswitch.py"))
+            .args([model, hostname, &port.to_string(), USER, &password])
+            .arg(ports.join(","))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start fake-switches");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .expect("emulator output");
+        assert_eq!(line.trim(), "ready", "emulator did not start");
+        Some(FakeSwitch {
+            port,
+            password,
+            child,
+        })
+    }
+
+    /// HIL's `hostname` for this switch.
+    pub fn hostname(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Types `lines` into the switch (after `enable`) with an independent SSH client and
+    /// returns the transcript.
+    pub fn cli(&self, lines: &[&str]) -> String {
+        let mut child = Command::new(python())
+            .arg(lab::scripts_dir().join("switch_cli.py"))
+            .args(["127.0.0.1", &self.port.to_string(), USER, &self.password])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("switch_cli.py");
+        let mut script = String::from("enable\n");
+        for l in lines {
+            script.push_str(l);
+            script.push('\n');
+        }
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(script.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().expect("switch_cli.py output");
+        assert!(
+            out.status.success(),
+            "switch_cli.py: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The `switchport` lines of one interface's running configuration, trimmed and sorted.
+    pub fn switchport_lines(&self, interface: &str) -> Vec<String> {
+        let text = self.cli(&[&format!("show running-config interface {interface}")]);
+        let mut lines: Vec<String> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.starts_with("switchport"))
+            .map(String::from)
+            .collect();
+        lines.sort();
+        lines
+    }
+}
+
+impl Drop for FakeSwitch {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,259 @@
+//! The SSH CLI drivers against the `fake-switches` emulators: PowerConnect against `dell`,
+//! N3000 against `dell10g`, Nexus against `cisco`. Each test drives HIL's API and then reads
+//! the emulator's running configuration with an independent SSH client.
+
+mod common;
+use std::collections::BTreeSet;
+
+use common::fakeswitch_lab::{FakeSwitch, USER};
+use common::*;
+use serde_json::{json, Value};
+
+const URI: &str = "http://schema.massopencloud.org/haas/v0/switches/";
+
+async fn server() -> TestServer {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path()).await;
+    config.switches.enabled = ["powerconnect55xx", "delln3000", "nexus"]
+        .map(String::from)
+        .to_vec();
+    config.allocator.vlans = "100-103".into();
+    // The Cisco emulator drops the session on `copy running-config startup-config`.
+    config.switches.save_by_type.insert("nexus".into(), false);
+    config.switches.command_timeout_secs = 5.0;
+    TestServer::start_with(dir, config, true).await
+}
+
+/// Registers `sw` and a node `n1` on `port` in project `p`, with networks `net-a` and
+/// `net-b`. Returns their VLANs.
+async fn tenant_on(s: &TestServer, kind: &str, fields: Value, port: &str) -> (u16, u16) {
+    let mut body = json!({"type": format!("{URI}{kind}")});
+    body.as_object_mut()
+        .unwrap()
+        .extend(fields.as_object().unwrap().clone());
+    s.ok("PUT", "/v0/switch/sw", Some(body)).await;
+    s.cabled_node("n1", "sw", port).await;
+    s.project("p").await;
+    s.ok("POST", "/v0/project/p/connect_node", Some(json!({"node": "n1"})))
+        .await;
+    s.network("net-a", "p", "p", "").await;
+    s.network("net-b", "p", "p", "").await;
+    (vlan_of(s, "net-a").await, vlan_of(s, "net-b").await)
+}
+
+async fn vlan_of(s: &TestServer, network: &str) -> u16 {
+    let net = s.ok("GET", &format!("/v0/network/{network}"), None).await;
+    net["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|c| c.as_str()?.strip_prefix("vlan/")?.parse().ok())
+        .unwrap()
+}
+
+async fn finish(s: &TestServer, r: Resp) -> Value {
+    assert!(r.status == 202 || r.status == 200, "{}", r.text);
+    s.wait_action(r.json["status_id"].as_str().unwrap()).await
+}
+
+async fn done(s: &TestServer, method: &str, path: &str, body: Option<Value>) {
+    let r = s.admin(method, path, body).await;
+    let action = finish(s, r).await;
+    assert_eq!(action["status"], "DONE", "{action}");
+}
+
+async fn connect(s: &TestServer, network: &str, channel: &str) {
+    let body = json!({"network": network, "channel": channel});
+    done(s, "POST", "/v0/node/n1/nic/eth0/connect_network", Some(body)).await;
+}
+
+async fn detach(s: &TestServer, network: &str) {
+    let body = json!({"network": network});
+    done(s, "POST", "/v0/node/n1/nic/eth0/detach_network", Some(body)).await;
+}
+
+/// The VLANs a `switchport trunk allowed vlan [add] <list>` line names (None: no such line).
+fn allowed(lines: &[String]) -> Option<BTreeSet<u16>> {
+    let line = lines
+        .iter()
+        .find(|l| l.starts_with("switchport trunk allowed vlan"))?;
+    let list = line
+        .trim_start_matches("switchport trunk allowed vlan")
+        .trim()
+        .trim_start_matches("add ")
+        .trim();
+    if list == "none" {
+        return Some(BTreeSet::new());
+    }
+    let mut vlans = BTreeSet::new();
+    for piece in list.split(',') {
+        let (first, last) = piece.split_once('-').unwrap_or((piece, piece));
+        vlans.extend(first.parse::<u16>().unwrap()..=last.parse::<u16>().unwrap());
+    }
+    Some(vlans)
+}
+
+fn native(lines: &[String]) -> Option<u16> {
+    lines
+        .iter()
+        .find_map(|l| l.strip_prefix("switchport trunk native vlan "))
+        .and_then(|v| v.parse().ok())
+}
+
+fn set(vlans: &[u16]) -> Option<BTreeSet<u16>> {
+    Some(vlans.iter().copied().collect())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn powerconnect_against_the_dell_emulator() {
+    let Some(fs) = FakeSwitch::start("dell_generic", "dell1", &["gi1/0/1", "gi1/0/2"]) else {
+        return;
+    };
+    // The admin guide asks for every pool VLAN to exist on the switch beforehand.
+    fs.cli(&[
+        "configure",
+        "vlan database",
+        "vlan 100",
+        "vlan 101",
+        "exit",
+        "exit",
+    ]);
+    let s = server().await;
+    let fields = json!({"hostname": fs.hostname(), "username": USER, "password": fs.password});
+    let (a, b) = tenant_on(&s, "powerconnect55xx", fields, "gi1/0/1").await;
+    let sw = s.ok("GET", "/v0/switch/sw", None).await;
+    assert_eq!(sw["capabilities"], json!(["nativeless-trunk-mode"]));
+
+    connect(&s, "net-a", "vlan/native").await;
+    let lines = fs.switchport_lines("gi1/0/1");
+    assert!(lines.contains(&"switchport mode trunk".to_string()), "{lines:?}");
+    assert_eq!(allowed(&lines), set(&[a]), "{lines:?}");
+
+    connect(&s, "net-b", &format!("vlan/{b}")).await;
+    assert_eq!(allowed(&fs.switchport_lines("gi1/0/1")), set(&[a, b]));
+
+    detach(&s, "net-b").await;
+    assert_eq!(allowed(&fs.switchport_lines("gi1/0/1")), set(&[a]));
+
+    done(&s, "POST", "/v0/switch/sw/port/gi1/0/1/revert", None).await;
+    let lines = fs.switchport_lines("gi1/0/1");
+    assert!(
+        allowed(&lines).unwrap_or_default().is_empty(),
+        "{lines:?}"
+    );
+    // the other port was never touched
+    assert!(fs.switchport_lines("gi1/0/2").is_empty());
+    let node = s.ok("GET", "/v0/node/n1", None).await;
+    assert_eq!(node["nics"][0]["networks"], json!({}));
+    s.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn n3000_against_the_dell10g_emulator() {
+    let ports = ["tengigabitethernet 1/0/1", "tengigabitethernet 1/0/2"];
+    let Some(fs) = FakeSwitch::start("dell10g_generic", "n3000", &ports) else {
+        return;
+    };
+    // Registered ports start as trunks with nothing allowed (admin guide).
+    fs.cli(&[
+        "configure",
+        "vlan 100",
+        "exit",
+        "vlan 101",
+        "exit",
+        "interface te1/0/1",
+        "switchport mode trunk",
+        "switchport trunk allowed vlan none",
+        "exit",
+        "exit",
+    ]);
+    let s = server().await;
+    let fields = json!({"hostname": fs.hostname(), "username": USER, "password": fs.password,
+                        "dummy_vlan": 2222});
+    let (a, b) = tenant_on(&s, "delln3000", fields, "te1/0/1").await;
+
+    connect(&s, "net-a", "vlan/native").await;
+    assert_eq!(allowed(&fs.switchport_lines("te1/0/1")), set(&[a]));
+    // the driver made sure the dummy VLAN exists
+    assert!(fs.cli(&["show vlan"]).contains("2222"));
+
+    connect(&s, "net-b", &format!("vlan/{b}")).await;
+    assert_eq!(allowed(&fs.switchport_lines("te1/0/1")), set(&[a, b]));
+
+    // Removing the native VLAN goes through the dummy VLAN and leaves only the tagged one.
+    detach(&s, "net-a").await;
+    assert_eq!(allowed(&fs.switchport_lines("te1/0/1")), set(&[b]));
+
+    done(&s, "POST", "/v0/switch/sw/port/te1/0/1/revert", None).await;
+    let lines = fs.switchport_lines("te1/0/1");
+    assert!(
+        allowed(&lines).unwrap_or_default().is_empty(),
+        "{lines:?}"
+    );
+    s.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn nexus_against_the_cisco_emulator() {
+    let Some(fs) = FakeSwitch::start("cisco_generic", "nexus1", &["Ethernet1/1", "Ethernet1/2"])
+    else {
+        return;
+    };
+    fs.cli(&[
+        "configure terminal",
+        "interface Ethernet1/1",
+        "switchport mode trunk",
+        "switchport trunk allowed vlan none",
+        "exit",
+        "exit",
+    ]);
+    let s = server().await;
+    let fields = json!({"hostname": fs.hostname(), "username": USER, "password": fs.password,
+                        "dummy_vlan": "2222"});
+    let (a, b) = tenant_on(&s, "nexus", fields, "Ethernet1/1").await;
+
+    connect(&s, "net-a", "vlan/native").await;
+    let lines = fs.switchport_lines("Ethernet1/1");
+    assert_eq!(native(&lines), Some(a), "{lines:?}");
+    assert_eq!(allowed(&lines), set(&[a]), "{lines:?}");
+
+    connect(&s, "net-b", &format!("vlan/{b}")).await;
+    assert_eq!(allowed(&fs.switchport_lines("Ethernet1/1")), set(&[a, b]));
+
+    detach(&s, "net-a").await;
+    let lines = fs.switchport_lines("Ethernet1/1");
+    assert_eq!(native(&lines), Some(2222), "unset native means the dummy");
+    assert_eq!(allowed(&lines), set(&[b]), "{lines:?}");
+
+    done(&s, "POST", "/v0/switch/sw/port/Ethernet1/1/revert", None).await;
+    let lines = fs.switchport_lines("Ethernet1/1");
+    assert_eq!(allowed(&lines), set(&[]), "{lines:?}");
+    assert_eq!(native(&lines), Some(2222));
+    s.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_port_the_switch_does_not_have_fails_with_the_switch_words() {
+    let Some(fs) = FakeSwitch::start("cisco_generic", "nexus2", &["Ethernet1/1"]) else {
+        return;
+    };
+    let s = server().await;
+    let fields = json!({"hostname": fs.hostname(), "username": USER, "password": fs.password,
+                        "dummy_vlan": 2222});
+    tenant_on(&s, "nexus", fields, "Ethernet1/9").await;
+    let r = s
+        .admin(
+            "POST",
+            "/v0/node/n1/nic/eth0/connect_network",
+            Some(json!({"network": "net-a"})),
+        )
+        .await;
+    let action = finish(&s, r).await;
+    assert_eq!(action["status"], "ERROR");
+    let error = action["error"].as_str().unwrap();
+    assert!(error.contains("Invalid input"), "{error}");
+    assert!(!error.contains(&fs.password), "{error}");
+    let node = s.ok("GET", "/v0/node/n1", None).await;
+    assert_eq!(node["nics"][0]["networks"], json!({}));
+    s.shutdown().await;
+}

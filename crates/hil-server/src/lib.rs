@@ -148,11 +148,11 @@ pub async fn serve(
 }
 
 /// A worker over the context's store and drivers.
-pub fn spawn_worker(ctx: &Ctx) -> worker::Worker {
-    worker::Worker::new(
+pub fn spawn_worker(ctx: &Ctx) -> Arc<worker::Worker> {
+    Arc::new(worker::Worker::new(
         ctx.store.clone(),
         ctx.switches.clone(),
         ctx.config.worker.clone(),
         ctx.queue_signal.clone(),
-    )
+    ))
 }

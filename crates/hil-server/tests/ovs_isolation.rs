@@ -92,7 +92,12 @@ async fn networks_built_through_the_api_isolate_real_nodes() {
     for p in ["alpha", "beta"] {
         s.project(p).await;
     }
-    for (node, project) in [("n1", "alpha"), ("n2", "alpha"), ("n3", "beta"), ("n4", "beta")] {
+    for (node, project) in [
+        ("n1", "alpha"),
+        ("n2", "alpha"),
+        ("n3", "beta"),
+        ("n4", "beta"),
+    ] {
         s.ok(
             "POST",
             &format!("/v0/project/{project}/connect_node"),
@@ -140,8 +145,16 @@ async fn networks_built_through_the_api_isolate_real_nodes() {
 
     // Tagged channel: n4 carries net-b tagged and has no native network.
     connect(&s, "n4", "net-b", Some(&format!("vlan/{vlan_b}"))).await;
-    assert_eq!(lab.tagged_probe(4, 3, vlan_b).await, 0, "tagged net-b frame");
-    assert_eq!(lab.tagged_probe(4, 1, vlan_a).await, 1, "tagged net-a frame");
+    assert_eq!(
+        lab.tagged_probe(4, 3, vlan_b).await,
+        0,
+        "tagged net-b frame"
+    );
+    assert_eq!(
+        lab.tagged_probe(4, 1, vlan_a).await,
+        1,
+        "tagged net-a frame"
+    );
     lab.assert_reach(&[(4, 3, false)]).await; // untagged goes nowhere without a native
     let attachments = s.ok("GET", "/v0/node/n4", None).await;
     assert_eq!(
@@ -152,8 +165,18 @@ async fn networks_built_through_the_api_isolate_real_nodes() {
     // Add a native network next to the tagged one: both work, each in its own way.
     s.network("net-b2", "beta", "beta", "").await;
     connect(&s, "n4", "net-b2", Some("vlan/native")).await;
-    connect(&s, "n3", "net-b2", Some(&format!("vlan/{}", vlan_of(&s, "net-b2").await))).await;
-    assert_eq!(lab.tagged_probe(4, 3, vlan_b).await, 0, "tagged still works");
+    connect(
+        &s,
+        "n3",
+        "net-b2",
+        Some(&format!("vlan/{}", vlan_of(&s, "net-b2").await)),
+    )
+    .await;
+    assert_eq!(
+        lab.tagged_probe(4, 3, vlan_b).await,
+        0,
+        "tagged still works"
+    );
     let row = lab.port_row(&lab.nodes[3].port);
     assert_eq!(row["vlan_mode"], json!("native-untagged"), "{row:?}");
 
@@ -179,8 +202,12 @@ async fn a_missing_bridge_or_port_fails_the_action_with_a_reason() {
     .await;
     s.project("p").await;
     s.cabled_node("n1", "ghost", "p1").await;
-    s.ok("POST", "/v0/project/p/connect_node", Some(json!({"node": "n1"})))
-        .await;
+    s.ok(
+        "POST",
+        "/v0/project/p/connect_node",
+        Some(json!({"node": "n1"})),
+    )
+    .await;
     s.network("net", "p", "p", "").await;
     let r = s
         .admin(

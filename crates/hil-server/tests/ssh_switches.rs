@@ -34,8 +34,12 @@ async fn tenant_on(s: &TestServer, kind: &str, fields: Value, port: &str) -> (u1
     s.ok("PUT", "/v0/switch/sw", Some(body)).await;
     s.cabled_node("n1", "sw", port).await;
     s.project("p").await;
-    s.ok("POST", "/v0/project/p/connect_node", Some(json!({"node": "n1"})))
-        .await;
+    s.ok(
+        "POST",
+        "/v0/project/p/connect_node",
+        Some(json!({"node": "n1"})),
+    )
+    .await;
     s.network("net-a", "p", "p", "").await;
     s.network("net-b", "p", "p", "").await;
     (vlan_of(s, "net-a").await, vlan_of(s, "net-b").await)
@@ -64,7 +68,13 @@ async fn done(s: &TestServer, method: &str, path: &str, body: Option<Value>) {
 
 async fn connect(s: &TestServer, network: &str, channel: &str) {
     let body = json!({"network": network, "channel": channel});
-    done(s, "POST", "/v0/node/n1/nic/eth0/connect_network", Some(body)).await;
+    done(
+        s,
+        "POST",
+        "/v0/node/n1/nic/eth0/connect_network",
+        Some(body),
+    )
+    .await;
 }
 
 async fn detach(s: &TestServer, network: &str) {
@@ -126,7 +136,10 @@ async fn powerconnect_against_the_dell_emulator() {
 
     connect(&s, "net-a", "vlan/native").await;
     let lines = fs.switchport_lines("gi1/0/1");
-    assert!(lines.contains(&"switchport mode trunk".to_string()), "{lines:?}");
+    assert!(
+        lines.contains(&"switchport mode trunk".to_string()),
+        "{lines:?}"
+    );
     assert_eq!(allowed(&lines), set(&[a]), "{lines:?}");
 
     connect(&s, "net-b", &format!("vlan/{b}")).await;
@@ -137,10 +150,7 @@ async fn powerconnect_against_the_dell_emulator() {
 
     done(&s, "POST", "/v0/switch/sw/port/gi1/0/1/revert", None).await;
     let lines = fs.switchport_lines("gi1/0/1");
-    assert!(
-        allowed(&lines).unwrap_or_default().is_empty(),
-        "{lines:?}"
-    );
+    assert!(allowed(&lines).unwrap_or_default().is_empty(), "{lines:?}");
     // the other port was never touched
     assert!(fs.switchport_lines("gi1/0/2").is_empty());
     let node = s.ok("GET", "/v0/node/n1", None).await;
@@ -186,10 +196,7 @@ async fn n3000_against_the_dell10g_emulator() {
 
     done(&s, "POST", "/v0/switch/sw/port/te1/0/1/revert", None).await;
     let lines = fs.switchport_lines("te1/0/1");
-    assert!(
-        allowed(&lines).unwrap_or_default().is_empty(),
-        "{lines:?}"
-    );
+    assert!(allowed(&lines).unwrap_or_default().is_empty(), "{lines:?}");
     s.shutdown().await;
 }
 

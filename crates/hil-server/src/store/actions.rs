@@ -130,7 +130,8 @@ impl FromRow<'_, AnyRow> for Claimed {
     }
 }
 
-/// Claims up to `limit` due PENDING actions that no live worker holds, oldest first.
+/// Claims up to `limit` due PENDING actions that no live worker holds, oldest first, leaving
+/// out actions on `skip_switches` (which this worker is busy with; they keep their order).
 pub async fn claim(
     c: &mut Conn,
     backend: Backend,
@@ -138,17 +139,29 @@ pub async fn claim(
     now_ms: i64,
     lease_ms: i64,
     limit: i64,
+    skip_switches: &[i64],
 ) -> sqlx::Result<Vec<Claimed>> {
     // PostgreSQL: SKIP LOCKED lets concurrent workers claim disjoint rows without waiting.
     let lock = match backend {
         Backend::Postgres => "FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
     };
+    // Integers only, so formatting them into the SQL is safe.
+    let skip = if skip_switches.is_empty() {
+        String::new()
+    } else {
+        let ids: Vec<String> = skip_switches.iter().map(i64::to_string).collect();
+        format!(
+            "AND nic_id NOT IN (SELECT n.id FROM nic n JOIN port p ON p.id = n.port_id
+                                WHERE p.owner_id IN ({}))",
+            ids.join(",")
+        )
+    };
     let sql = format!(
         "UPDATE networking_action SET claimed_by = $1, claimed_at = $2
          WHERE id IN (SELECT id FROM networking_action
                       WHERE status = 'PENDING' AND retry_at <= $3
-                        AND (claimed_by IS NULL OR claimed_at < $4)
+                        AND (claimed_by IS NULL OR claimed_at < $4) {skip}
                       ORDER BY id LIMIT $5 {lock})
          RETURNING id"
     );

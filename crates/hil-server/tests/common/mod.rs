@@ -6,6 +6,7 @@ pub mod fakeswitch_lab;
 pub mod lab;
 pub mod ovs_lab;
 pub mod rest_switch;
+pub mod ssh_standin;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -235,14 +235,7 @@ impl OvsLab {
         tokio::time::sleep(Duration::from_millis(300)).await;
         let ok = netns_ok(
             &self.node(from).ns,
-            &[
-                "python3",
-                script,
-                "tcp-echo",
-                &self.node(to).ip,
-                &port,
-                "2",
-            ],
+            &["python3", script, "tcp-echo", &self.node(to).ip, &port, "2"],
         )
         .await;
         drop(server);

@@ -234,9 +234,15 @@ mod tests {
             render("switchport trunk allowed vlan add {vlan}", &v).as_deref(),
             Some("switchport trunk allowed vlan add 100")
         );
-        assert_eq!(render("switchport trunk allowed vlan remove {old}", &v), None);
+        assert_eq!(
+            render("switchport trunk allowed vlan remove {old}", &v),
+            None
+        );
         assert_eq!(render("remove {allowed}", &v), None);
-        assert_eq!(render("interface {port}", &v).as_deref(), Some("interface te1/0/1"));
+        assert_eq!(
+            render("interface {port}", &v).as_deref(),
+            Some("interface te1/0/1")
+        );
     }
 
     #[test]

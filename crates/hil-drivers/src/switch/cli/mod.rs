@@ -203,7 +203,12 @@ impl CliSession {
         let mut enable_sent = false;
         let (mut usernames_sent, mut passwords_sent) = (0, 0);
         loop {
-            let patterns = [&*USERNAME_PROMPT, &*PASSWORD_PROMPT, &*USER_MODE, &*PRIVILEGED];
+            let patterns = [
+                &*USERNAME_PROMPT,
+                &*PASSWORD_PROMPT,
+                &*USER_MODE,
+                &*PRIVILEGED,
+            ];
             let (which, _) = self.shell.read_until(&patterns, self.timeout).await?;
             match which {
                 0 if usernames_sent > 0 => return Err(auth("the switch refused the login")),
@@ -242,7 +247,9 @@ impl CliSession {
         let last = text.lines().last().unwrap_or("").trim();
         let base = last.trim_end_matches('#').trim();
         if base.is_empty() {
-            return Err(rejected(format!("cannot recognise the switch prompt {last:?}")));
+            return Err(rejected(format!(
+                "cannot recognise the switch prompt {last:?}"
+            )));
         }
         self.prompt = Some(regex(&format!(
             r"(?m)^{}(\([^)\n]*\))?#\s*$",
@@ -309,7 +316,10 @@ impl CliSession {
             .lines()
             .find(|l| self.errors.iter().any(|e| e.is_match(l)))
         {
-            return Err(rejected(format!("the switch refused `{line}`: {}", bad.trim())));
+            return Err(rejected(format!(
+                "the switch refused `{line}`: {}",
+                bad.trim()
+            )));
         }
         Ok(reply)
     }
@@ -319,7 +329,9 @@ impl CliSession {
             let configure = self.dialect.configure;
             let reply = self.checked(configure).await?;
             if !reply.prompt.contains("(config") {
-                return Err(rejected(format!("`{configure}` did not enter configuration mode")));
+                return Err(rejected(format!(
+                    "`{configure}` did not enter configuration mode"
+                )));
             }
             self.in_config = true;
         }
@@ -422,7 +434,13 @@ fn format_vlan_list(vlans: &BTreeSet<u16>) -> String {
     }
     ranges
         .iter()
-        .map(|&(a, b)| if a == b { a.to_string() } else { format!("{a}-{b}") })
+        .map(|&(a, b)| {
+            if a == b {
+                a.to_string()
+            } else {
+                format!("{a}-{b}")
+            }
+        })
         .collect::<Vec<_>>()
         .join(",")
 }
@@ -433,25 +451,30 @@ impl SwitchSession for CliSession {
         let port = change.port();
         let op = change.vlan_op()?;
         let (templates, mut values) = match op {
-            VlanOp::SetNative { vlan, previous } => {
-                (self.dialect.set_native, self.values(port, Some(vlan), previous))
-            }
+            VlanOp::SetNative { vlan, previous } => (
+                self.dialect.set_native,
+                self.values(port, Some(vlan), previous),
+            ),
             VlanOp::RemoveNative { vlan } => {
                 (self.dialect.remove_native, self.values(port, None, vlan))
             }
             VlanOp::AddTagged { vlan } => {
                 (self.dialect.add_tagged, self.values(port, Some(vlan), None))
             }
-            VlanOp::RemoveTagged { vlan } => {
-                (self.dialect.remove_tagged, self.values(port, Some(vlan), None))
-            }
+            VlanOp::RemoveTagged { vlan } => (
+                self.dialect.remove_tagged,
+                self.values(port, Some(vlan), None),
+            ),
             VlanOp::Revert => (self.dialect.revert, self.values(port, None, None)),
         };
         if templates.iter().any(|t| t.contains("{allowed}")) {
             let config = parse_interface_config(&self.interface_config(port).await?);
             values.allowed = config.allowed.as_ref().map(format_vlan_list);
         }
-        let lines: Vec<String> = templates.iter().filter_map(|t| render(t, &values)).collect();
+        let lines: Vec<String> = templates
+            .iter()
+            .filter_map(|t| render(t, &values))
+            .collect();
         self.on_interface(port, &lines).await
     }
 
@@ -494,7 +517,9 @@ impl SwitchSession for CliSession {
             Ok(())
         } else {
             let last = output.lines().rev().nth(1).unwrap_or("").trim().to_string();
-            Err(rejected(format!("saving the configuration failed: {last:?}")))
+            Err(rejected(format!(
+                "saving the configuration failed: {last:?}"
+            )))
         }
     }
 
@@ -513,7 +538,10 @@ mod tests {
     #[test]
     fn hostnames_may_name_a_port() {
         assert_eq!(host_and_port("sw1"), Some(("sw1".into(), 22)));
-        assert_eq!(host_and_port("127.0.0.1:2201"), Some(("127.0.0.1".into(), 2201)));
+        assert_eq!(
+            host_and_port("127.0.0.1:2201"),
+            Some(("127.0.0.1".into(), 2201))
+        );
         assert_eq!(host_and_port("[::1]:2201"), Some(("::1".into(), 2201)));
         assert_eq!(host_and_port("[::1]"), Some(("::1".into(), 22)));
         assert_eq!(host_and_port("sw1:notaport"), None);
@@ -540,7 +568,10 @@ mod tests {
                 allowed: Some(BTreeSet::new())
             }
         );
-        assert_eq!(parse_interface_config("switchport mode trunk").allowed, None);
+        assert_eq!(
+            parse_interface_config("switchport mode trunk").allowed,
+            None
+        );
     }
 
     #[test]
@@ -566,7 +597,11 @@ mod tests {
         assert!(!d.validate_config(big.as_object().unwrap()));
         assert!(d.validate_port_name("Ethernet1/12"));
         assert!(!d.validate_port_name("gi1/0/1"));
-        let pc = CliDriver::new(&dialect::POWERCONNECT, DriverOptions::default(), "/tmp/kh".into());
+        let pc = CliDriver::new(
+            &dialect::POWERCONNECT,
+            DriverOptions::default(),
+            "/tmp/kh".into(),
+        );
         assert!(pc.validate_config(missing.as_object().unwrap()));
         assert!(!pc.validate_config(ok.as_object().unwrap()));
     }

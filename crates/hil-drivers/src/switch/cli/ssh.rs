@@ -56,9 +56,12 @@ impl client::Handler for HostKeyCheck {
         match keys::check_known_hosts_path(&self.host, self.port, key, &self.known_hosts) {
             Ok(true) => Ok(true),
             Ok(false) => {
-                if let Err(e) =
-                    keys::known_hosts::learn_known_hosts_path(&self.host, self.port, key, &self.known_hosts)
-                {
+                if let Err(e) = keys::known_hosts::learn_known_hosts_path(
+                    &self.host,
+                    self.port,
+                    key,
+                    &self.known_hosts,
+                ) {
                     tracing::warn!(host = %self.host, error = %e, "cannot record switch host key");
                 }
                 tracing::info!(host = %self.host, port = self.port, "pinned new switch host key");
@@ -83,7 +86,11 @@ fn preferred() -> Preferred {
     let mut kex_names: Vec<kex::Name> = base.kex.to_vec();
     kex_names.extend([kex::DH_G14_SHA1, kex::DH_G1_SHA1]);
     let mut ciphers: Vec<cipher::Name> = base.cipher.to_vec();
-    ciphers.extend([cipher::AES_256_CBC, cipher::AES_192_CBC, cipher::AES_128_CBC]);
+    ciphers.extend([
+        cipher::AES_256_CBC,
+        cipher::AES_192_CBC,
+        cipher::AES_128_CBC,
+    ]);
     let mut macs: Vec<mac::Name> = base.mac.to_vec();
     macs.push(mac::HMAC_SHA1);
     let mut host_keys: Vec<Algorithm> = base.key.to_vec();
@@ -154,8 +161,18 @@ impl Shell {
             handle.authenticate_password(&target.username, &target.password),
         )
         .await
-        .map_err(|_| error(SwitchErrorKind::Timeout, format!("SSH login to {address} timed out")))?
-        .map_err(|e| error(SwitchErrorKind::Unreachable, format!("SSH login to {address}: {}", describe(&e))))?;
+        .map_err(|_| {
+            error(
+                SwitchErrorKind::Timeout,
+                format!("SSH login to {address} timed out"),
+            )
+        })?
+        .map_err(|e| {
+            error(
+                SwitchErrorKind::Unreachable,
+                format!("SSH login to {address}: {}", describe(&e)),
+            )
+        })?;
         if !auth.success() {
             return Err(error(
                 SwitchErrorKind::Auth,
@@ -167,13 +184,25 @@ impl Shell {
         }
         let channel = tokio::time::timeout(target.connect_timeout, async {
             let channel = handle.channel_open_session().await?;
-            channel.request_pty(false, "vt100", 511, 1000, 0, 0, &[]).await?;
+            channel
+                .request_pty(false, "vt100", 511, 1000, 0, 0, &[])
+                .await?;
             channel.request_shell(false).await?;
             Ok::<_, russh::Error>(channel)
         })
         .await
-        .map_err(|_| error(SwitchErrorKind::Timeout, format!("opening a shell on {address} timed out")))?
-        .map_err(|e| error(SwitchErrorKind::Unreachable, format!("opening a shell on {address}: {}", describe(&e))))?;
+        .map_err(|_| {
+            error(
+                SwitchErrorKind::Timeout,
+                format!("opening a shell on {address} timed out"),
+            )
+        })?
+        .map_err(|e| {
+            error(
+                SwitchErrorKind::Unreachable,
+                format!("opening a shell on {address}: {}", describe(&e)),
+            )
+        })?;
         Ok(Shell {
             handle,
             channel,
@@ -187,7 +216,12 @@ impl Shell {
         self.channel
             .data_bytes(text.as_bytes().to_vec())
             .await
-            .map_err(|e| error(SwitchErrorKind::Unreachable, format!("sending to the switch: {}", describe(&e))))
+            .map_err(|e| {
+                error(
+                    SwitchErrorKind::Unreachable,
+                    format!("sending to the switch: {}", describe(&e)),
+                )
+            })
     }
 
     /// Reads until one of `patterns` matches the received text. Returns the pattern's index
@@ -223,7 +257,8 @@ impl Shell {
                         format!("the switch did not answer in time{}", tail(&self.pending)),
                     ))
                 }
-                Ok(Some(ChannelMsg::Data { data })) | Ok(Some(ChannelMsg::ExtendedData { data, .. })) => {
+                Ok(Some(ChannelMsg::Data { data }))
+                | Ok(Some(ChannelMsg::ExtendedData { data, .. })) => {
                     self.pending.push_str(&clean(&data));
                 }
                 Ok(Some(ChannelMsg::Eof | ChannelMsg::Close)) | Ok(None) => self.closed = true,

@@ -264,8 +264,10 @@ impl OvsSession {
         loop {
             let results = self
                 .db
-                .transact(vec![json!({"op": "select", "table": "Open_vSwitch", "where": [],
-                    "columns": ["cur_cfg"]})])
+                .transact(vec![
+                    json!({"op": "select", "table": "Open_vSwitch", "where": [],
+                    "columns": ["cur_cfg"]}),
+                ])
                 .await?;
             let current = rows(&results[0])
                 .first()

@@ -43,10 +43,11 @@ impl Ovsdb {
         timeout: Duration,
     ) -> Result<Ovsdb, SwitchError> {
         let io: Box<dyn Io> = if let Some(path) = address.strip_prefix("unix:") {
-            let stream = tokio::time::timeout(connect_timeout, tokio::net::UnixStream::connect(path))
-                .await
-                .map_err(|_| timed_out("connect"))?
-                .map_err(|e| unreachable(address, e))?;
+            let stream =
+                tokio::time::timeout(connect_timeout, tokio::net::UnixStream::connect(path))
+                    .await
+                    .map_err(|_| timed_out("connect"))?
+                    .map_err(|e| unreachable(address, e))?;
             Box::new(stream)
         } else if let Some(host_port) = address.strip_prefix("tcp:") {
             let stream =
@@ -88,9 +89,12 @@ impl Ovsdb {
                 .unwrap_or("");
             return Err(SwitchError::new(
                 SwitchErrorKind::Rejected,
-                format!("OVSDB refused the change: {} {details}", err.as_str().unwrap_or("?"))
-                    .trim_end()
-                    .to_string(),
+                format!(
+                    "OVSDB refused the change: {} {details}",
+                    err.as_str().unwrap_or("?")
+                )
+                .trim_end()
+                .to_string(),
             ));
         }
         Ok(results)

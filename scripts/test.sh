@@ -56,7 +56,37 @@ pg_reachable() {
   [ -n "${HIL_TEST_PG_URL:-}" ] && command -v psql >/dev/null && psql "$HIL_TEST_PG_URL" -Atc 'select 1' >/dev/null 2>&1
 }
 
+# Lab peers: real programs the driver tests talk to (lab/ and the tests' common/ modules).
+FS_VENV=${HIL_FAKESWITCH_VENV:-$HOME/.cache/hil-lab/venv-fs}
+ensure_lab_peers() {
+  local c missing=""
+  for c in ovsdb-server ovs-vswitchd ovs-vsctl ethtool ping ip; do
+    command -v "$c" >/dev/null || missing="$missing $c"
+  done
+  if [ -n "$missing" ]; then
+    log "installing Open vSwitch and network tools (missing:$missing)"
+    apt_install openvswitch-switch ethtool iputils-ping iproute2
+  fi
+  if ! "$FS_VENV/bin/python" -c 'import fake_switches, paramiko' 2>/dev/null; then
+    log "creating the fake-switches venv in $FS_VENV"
+    python3 -m venv "$FS_VENV" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$FS_VENV"; }
+    # fake-switches 1.5.0 pins Twisted<17, which does not build on current Python: install it
+    # without dependencies and add a current Twisted (pip's resolver warning is expected).
+    "$FS_VENV/bin/pip" install -q --no-deps fake-switches==1.5.0
+    "$FS_VENV/bin/pip" install -q tftpy==0.8.7 netaddr==1.3.0 lxml==6.1.3 \
+      'twisted[conch]==26.10.0' paramiko==5.1.0 2>&1 | grep -v "dependency resolver\|requires Twisted" || true
+  fi
+  export HIL_FAKESWITCH_PYTHON="$FS_VENV/bin/python"
+  # Namespaces and OVS need root. As root every lab test must run; otherwise they skip.
+  if [ "$(id -u)" = 0 ]; then
+    export HIL_LAB_REQUIRED=1
+  else
+    echo "warning: not root; the Open vSwitch packet tests will be skipped" >&2
+  fi
+}
+
 command -v cargo >/dev/null || { echo "cargo is required (https://rustup.rs)"; exit 1; }
+ensure_lab_peers
 
 log "cargo fmt --check"
 cargo fmt --all -- --check

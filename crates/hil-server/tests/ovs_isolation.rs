@@ -2,8 +2,9 @@
 //! built through HIL's API, and ping, TCP and tagged-frame probes between the nodes.
 
 mod common;
-use common::ovs_lab::OvsLab;
+mod lab;
 use common::*;
+use lab::ovs::OvsLab;
 use serde_json::{json, Value};
 
 const OVS: &str = "http://schema.massopencloud.org/haas/v0/switches/ovs";

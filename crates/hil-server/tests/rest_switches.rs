@@ -1,15 +1,16 @@
 //! The REST switch drivers (Dell OS9, Brocade VDX) against a stand-in switch that keeps real
-//! port state (`common::rest_switch`): first the drivers alone, request by request, then
+//! port state (`lab::rest_switch`): first the drivers alone, request by request, then
 //! through the server's HTTP API and worker.
 
 mod common;
+mod lab;
 use std::collections::BTreeSet;
 
-use common::rest_switch::{Kind, PortView, RestSwitch};
 use common::*;
 use hil_drivers::switch::rest::{brocade, dellnos9, BrocadeDriver, DellNos9Driver};
 use hil_drivers::switch::DriverOptions;
 use hil_drivers::{PortChange, SwitchDriver, SwitchErrorKind, SwitchSession, SwitchSpec};
+use lab::rest_switch::{Kind, PortView, RestSwitch};
 use serde_json::{json, Value};
 
 const SWITCH_USER: &str = "hil";
@@ -515,11 +516,41 @@ async fn dellnos9_through_the_api() {
     )
     .await;
     connect_detach_revert(&s, &sw, "dell", "1/3").await;
+    // The worker saves once per batch that changed something: CLI `write`.
+    assert!(sw.saves() >= 1, "running config saved");
     assert!(s
         .ok("GET", "/v0/active_extensions", None)
         .await
         .to_string()
         .contains("hil.ext.switches.dellnos9"));
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn dellnos9_save_can_be_switched_off_per_type() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path()).await;
+    config.switches.enabled = vec!["dellnos9".into()];
+    config
+        .switches
+        .save_by_type
+        .insert("dellnos9".into(), false);
+    let s = TestServer::start_with(dir, config, true).await;
+    let sw = RestSwitch::start(Kind::DellNos9, SWITCH_USER, SWITCH_PW).await;
+    register(
+        &s,
+        "dell",
+        dellnos9::TYPE_URI,
+        &sw.url(),
+        "GigabitEthernet",
+        SWITCH_PW,
+    )
+    .await;
+    tenant_on(&s, "dell", "1/3").await;
+    let a = nic_op(&s, "connect_network", "pnet", None).await;
+    assert_eq!(a["status"], "DONE", "{a}");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(sw.saves(), 0);
     s.shutdown().await;
 }
 

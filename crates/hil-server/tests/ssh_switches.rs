@@ -3,10 +3,11 @@
 //! the emulator's running configuration with an independent SSH client.
 
 mod common;
+mod lab;
 use std::collections::BTreeSet;
 
-use common::fakeswitch_lab::{FakeSwitch, USER};
 use common::*;
+use lab::fakeswitch::{FakeSwitch, USER};
 use serde_json::{json, Value};
 
 const URI: &str = "http://schema.massopencloud.org/haas/v0/switches/";

@@ -3,10 +3,11 @@
 //! on, while a healthy switch carries on; and sessions are reused while work keeps coming.
 
 mod common;
+mod lab;
 use std::time::{Duration, Instant};
 
-use common::ssh_standin::StandIn;
 use common::*;
+use lab::ssh_standin::StandIn;
 use serde_json::{json, Value};
 
 const NEXUS: &str = "http://schema.massopencloud.org/haas/v0/switches/nexus";

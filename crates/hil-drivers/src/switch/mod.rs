@@ -252,3 +252,72 @@ pub fn has_exactly_string_members(
             .iter()
             .all(|k| config.get(*k).is_some_and(|v| v.is_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn modify(channel: &str, id: Option<&str>, previous: Option<&str>) -> PortChange {
+        PortChange::Modify {
+            port: "p".into(),
+            channel: channel.into(),
+            network_id: id.map(String::from),
+            previous: previous.map(String::from),
+        }
+    }
+
+    #[test]
+    fn changes_become_vlan_operations() {
+        let op = |c: PortChange| c.vlan_op().unwrap();
+        assert_eq!(
+            op(modify("vlan/native", Some("100"), Some("90"))),
+            VlanOp::SetNative {
+                vlan: 100,
+                previous: Some(90)
+            }
+        );
+        assert_eq!(
+            op(modify("vlan/native", None, Some("100"))),
+            VlanOp::RemoveNative { vlan: Some(100) }
+        );
+        assert_eq!(
+            op(modify("vlan/200", Some("200"), None)),
+            VlanOp::AddTagged { vlan: 200 }
+        );
+        assert_eq!(
+            op(modify("vlan/200", None, Some("200"))),
+            VlanOp::RemoveTagged { vlan: 200 }
+        );
+        assert_eq!(op(PortChange::Revert { port: "p".into() }), VlanOp::Revert);
+    }
+
+    #[test]
+    fn changes_a_vlan_switch_cannot_carry_are_refused() {
+        for bad in [
+            modify("null", Some("x"), None),
+            modify("vlan/200", Some("300"), None),
+            modify("vlan/native", Some("0"), None),
+            modify("vlan/native", Some("4095"), None),
+            modify("vlan/abc", None, None),
+        ] {
+            let err = bad.vlan_op().unwrap_err();
+            assert_eq!(err.kind, SwitchErrorKind::Rejected, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn secrets_are_redacted() {
+        let spec = SwitchSpec {
+            label: "sw".into(),
+            config: serde_json::json!({"hostname": "h", "password": "s3cret", "username": "u"})
+                .as_object()
+                .unwrap()
+                .clone(),
+        };
+        assert_eq!(
+            spec.redact("login as u with s3cret failed"),
+            "login as u with ******** failed"
+        );
+        assert!(!format!("{spec:?}").contains("s3cret"));
+    }
+}

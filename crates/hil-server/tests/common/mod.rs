@@ -2,12 +2,6 @@
 //! when `HIL_TEST_DB=postgres` with `HIL_TEST_PG_URL`), driven over HTTP.
 #![allow(dead_code)]
 
-pub mod fakeswitch_lab;
-pub mod lab;
-pub mod ovs_lab;
-pub mod rest_switch;
-pub mod ssh_standin;
-
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

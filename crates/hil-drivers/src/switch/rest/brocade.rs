@@ -285,8 +285,9 @@ impl SwitchSession for BrocadeSession {
         Ok(port_state(trunk.native, &trunk.tagged))
     }
 
-    /// NOS applies REST changes to its persistent configuration; there is nothing to copy
-    /// (HIL had no save for this switch either).
+    /// Nothing is sent: HIL had no save for this switch, and copying running-config to
+    /// startup-config through NOS REST was never tested against a VDX. Operators who need it
+    /// run `copy running-config startup-config` on the switch.
     async fn save(&mut self) -> Result<(), SwitchError> {
         Ok(())
     }

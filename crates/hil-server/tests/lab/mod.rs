@@ -5,6 +5,13 @@
 //! machine. `scripts/test.sh` sets `HIL_LAB_REQUIRED=1`, which turns a skip into a failure:
 //! in CI a missing peer must never pass silently.
 
+#![allow(dead_code)]
+
+pub mod fakeswitch;
+pub mod ovs;
+pub mod rest_switch;
+pub mod ssh_standin;
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 

@@ -8,8 +8,6 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
-use super::lab;
-
 pub const USER: &str = "admin";
 
 pub fn python() -> PathBuf {
@@ -36,7 +34,7 @@ fn free_port() -> u16 {
 
 impl FakeSwitch {
     /// Starts one emulator of `model` with the given port names, or None (see
-    /// `lab::available`) when the venv is missing.
+    /// `super::available`) when the venv is missing.
     pub fn start(model: &str, hostname: &str, ports: &[&str]) -> Option<FakeSwitch> {
         let py = python();
         let ready = Command::new(&py)
@@ -44,13 +42,13 @@ impl FakeSwitch {
             .output()
             .is_ok_and(|o| o.status.success());
         let missing = (!ready).then(|| format!("no fake-switches venv at {}", py.display()));
-        if !lab::available("fake-switches", missing) {
+        if !super::available("fake-switches", missing) {
             return None;
         }
         let port = free_port();
         let password = format!("pw-{}", uuid::Uuid::new_v4().simple());
         let mut child = Command::new(&py)
-            .arg(lab::scripts_dir().join("fakeswitch.py"))
+            .arg(super::scripts_dir().join("fakeswitch.py"))
             .args([model, hostname, &port.to_string(), USER, &password])
             .arg(ports.join(","))
             .stdout(Stdio::piped())
@@ -78,7 +76,7 @@ impl FakeSwitch {
     /// returns the transcript.
     pub fn cli(&self, lines: &[&str]) -> String {
         let mut child = Command::new(python())
-            .arg(lab::scripts_dir().join("switch_cli.py"))
+            .arg(super::scripts_dir().join("switch_cli.py"))
             .args(["127.0.0.1", &self.port.to_string(), USER, &self.password])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

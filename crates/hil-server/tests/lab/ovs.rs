@@ -10,8 +10,6 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::process::Command;
 
-use super::lab;
-
 /// The userspace datapath adds `ovs-netdev` and a tap per bridge to the root namespace, so
 /// two labs at once would collide: lab tests take turns.
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -40,14 +38,14 @@ fn ovs_env(cmd: &mut std::process::Command, dir: &Path) {
 
 impl OvsLab {
     /// Starts ovsdb-server, ovs-vswitchd, a bridge and `nodes` namespace nodes, or returns
-    /// None (see `lab::available`) when this machine cannot run them.
+    /// None (see `super::available`) when this machine cannot run them.
     pub async fn start(nodes: usize) -> Option<OvsLab> {
-        let missing = if lab::is_root() {
-            lab::missing_program(&["ovsdb-server", "ovs-vswitchd", "ovs-vsctl", "ip", "ping"])
+        let missing = if super::is_root() {
+            super::missing_program(&["ovsdb-server", "ovs-vswitchd", "ovs-vsctl", "ip", "ping"])
         } else {
             Some("needs root for network namespaces".into())
         };
-        if !lab::available("Open vSwitch", missing) {
+        if !super::available("Open vSwitch", missing) {
             return None;
         }
         let turn = ONE_AT_A_TIME.lock().await;
@@ -85,7 +83,7 @@ impl OvsLab {
     fn start_daemons(&mut self) {
         let d = self.dir.path().to_path_buf();
         let db = d.join("conf.db");
-        lab::must(
+        super::must(
             "ovsdb-tool",
             &[
                 "create",
@@ -132,9 +130,9 @@ impl OvsLab {
             port: format!("{tag}v{i}"),
             ip: format!("10.77.0.{i}"),
         };
-        let _ = lab::run("ip", &["netns", "del", &node.ns]); // a leftover of a crashed run
-        lab::must("ip", &["netns", "add", &node.ns]);
-        lab::must(
+        let _ = super::run("ip", &["netns", "del", &node.ns]); // a leftover of a crashed run
+        super::must("ip", &["netns", "add", &node.ns]);
+        super::must(
             "ip",
             &[
                 "link", "add", &node.port, "type", "veth", "peer", "name", "eth0", "netns",
@@ -149,16 +147,16 @@ impl OvsLab {
         ] {
             let mut full = vec!["-n", node.ns.as_str()];
             full.extend(args);
-            lab::must("ip", &full);
+            super::must("ip", &full);
         }
         // With the userspace datapath on veth, TCP stalls unless TX checksum offload is off.
-        let _ = lab::run(
+        let _ = super::run(
             "ip",
             &[
                 "netns", "exec", &node.ns, "ethtool", "-K", "eth0", "tx", "off",
             ],
         );
-        lab::must("ip", &["link", "set", &node.port, "up"]);
+        super::must("ip", &["link", "set", &node.port, "up"]);
         self.vsctl(&["add-port", &self.bridge.clone(), &node.port.clone()]);
         self.nodes.push(node);
     }
@@ -222,7 +220,7 @@ impl OvsLab {
 
     /// Whether a TCP connection from `from` to `to` carries a line there and back.
     pub async fn tcp(&self, from: usize, to: usize, port: u16) -> bool {
-        let script = lab::scripts_dir().join("netcheck.py");
+        let script = super::scripts_dir().join("netcheck.py");
         let script = script.to_str().unwrap();
         let port = port.to_string();
         let server = Command::new("ip")
@@ -245,7 +243,7 @@ impl OvsLab {
     /// Sends an ARP request tagged `vlan` from `from`'s eth0 for `to`'s address. Returns
     /// netcheck's verdict: 0 reply tagged `vlan`, 1 no reply, 2 reply tagged otherwise.
     pub async fn tagged_probe(&self, from: usize, to: usize, vlan: u16) -> i32 {
-        let script = lab::scripts_dir().join("netcheck.py");
+        let script = super::scripts_dir().join("netcheck.py");
         let out = Command::new("ip")
             .args(["netns", "exec", &self.node(from).ns, "python3"])
             .arg(script)
@@ -291,8 +289,8 @@ async fn netns_ok(ns: &str, argv: &[&str]) -> bool {
 impl Drop for OvsLab {
     fn drop(&mut self) {
         for node in &self.nodes {
-            let _ = lab::run("ip", &["link", "del", &node.port]);
-            let _ = lab::run("ip", &["netns", "del", &node.ns]);
+            let _ = super::run("ip", &["link", "del", &node.port]);
+            let _ = super::run("ip", &["netns", "del", &node.ns]);
         }
         let mut cmd = std::process::Command::new("ovs-vsctl");
         cmd.arg(format!(
@@ -303,7 +301,7 @@ impl Drop for OvsLab {
         ovs_env(&mut cmd, self.dir.path());
         let _ = cmd.output();
         for pid in self.pids.iter().rev() {
-            lab::kill(*pid);
+            super::kill(*pid);
         }
     }
 }

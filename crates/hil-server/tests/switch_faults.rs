@@ -13,15 +13,20 @@ use serde_json::{json, Value};
 const NEXUS: &str = "http://schema.massopencloud.org/haas/v0/switches/nexus";
 
 async fn server(idle_secs: f64) -> TestServer {
+    server_with(idle_secs, 1, true).await
+}
+
+async fn server_with(idle_secs: f64, sessions_per_switch: u32, worker: bool) -> TestServer {
     let dir = tempfile::tempdir().unwrap();
     let mut config = test_config(dir.path()).await;
+    config.worker.sessions_per_switch = sessions_per_switch;
     config.switches.enabled = vec!["mock".into(), "nexus".into()];
     config.switches.save = false;
     config.switches.connect_timeout_secs = 1.0;
     config.switches.command_timeout_secs = 1.5;
     config.worker.max_attempts = 2;
     config.worker.session_idle_secs = idle_secs;
-    TestServer::start_with(dir, config, true).await
+    TestServer::start_with(dir, config, worker).await
 }
 
 async fn nexus(s: &TestServer, label: &str, hostname: &str, password: &str) {
@@ -181,5 +186,25 @@ async fn a_session_is_reused_while_work_keeps_arriving_and_closed_when_idle() {
     let id = queue_connect(&s, "n1").await;
     assert_eq!(s.wait_action(&id).await["status"], "DONE");
     assert_eq!(sw.logins(), 2);
+    s.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_batch_may_use_several_sessions_to_one_switch() {
+    let sw = StandIn::start("pw").await;
+    let s = server_with(5.0, 2, false).await; // no worker: the batch is queued whole
+    s.project("p").await;
+    s.network("net", "p", "p", "").await;
+    nexus(&s, "sw", &sw.hostname(), "pw").await;
+    let mut ids = Vec::new();
+    for i in 1..=4 {
+        tenant_node(&s, &format!("n{i}"), "sw", &format!("Ethernet1/{i}")).await;
+        ids.push(queue_connect(&s, &format!("n{i}")).await);
+    }
+    hil_server::spawn_worker(&s.ctx).drain().await.unwrap();
+    for id in &ids {
+        assert_eq!(status(&s, id).await["status"], "DONE");
+    }
+    assert_eq!(sw.logins(), 2, "four changes over two sessions");
     s.shutdown().await;
 }

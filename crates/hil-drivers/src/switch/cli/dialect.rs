@@ -61,7 +61,7 @@ const COMMON_ERRORS: &[&str] = &[
 /// Dell PowerConnect 55xx (HIL's `hil.ext.switches.dell`).
 pub const POWERCONNECT: Dialect = Dialect {
     short_name: "powerconnect55xx",
-    type_uri: const_concat::POWERCONNECT,
+    type_uri: "http://schema.massopencloud.org/haas/v0/switches/powerconnect55xx",
     extension_name: "hil.ext.switches.dell",
     port_pattern: r"^(gi|te)\d+/\d+(/\d+)?$",
     dummy_vlan_max: None,
@@ -100,7 +100,7 @@ pub const POWERCONNECT: Dialect = Dialect {
 /// VLAN, so "no native" means the dummy VLAN, which is never allowed on the port.
 pub const N3000: Dialect = Dialect {
     short_name: "delln3000",
-    type_uri: const_concat::N3000,
+    type_uri: "http://schema.massopencloud.org/haas/v0/switches/delln3000",
     extension_name: "hil.ext.switches.n3000",
     port_pattern: r"^(gi|te)\d+/\d+(/\d+)?$",
     dummy_vlan_max: Some(4093),
@@ -132,7 +132,7 @@ pub const N3000: Dialect = Dialect {
 /// allowed, and "no native" points it at the dummy VLAN, which must not exist on the switch.
 pub const NEXUS: Dialect = Dialect {
     short_name: "nexus",
-    type_uri: const_concat::NEXUS,
+    type_uri: "http://schema.massopencloud.org/haas/v0/switches/nexus",
     extension_name: "hil.ext.switches.nexus",
     port_pattern: r"^(E|e)thernet\d+/\d+(/\d+)?$",
     dummy_vlan_max: Some(4096),
@@ -169,14 +169,6 @@ pub const NEXUS: Dialect = Dialect {
 
 /// Every CLI dialect, for the server's driver registry.
 pub const ALL: &[&Dialect] = &[&POWERCONNECT, &N3000, &NEXUS];
-
-/// Type URIs as constants (a `const` cannot call `format!`).
-mod const_concat {
-    pub const POWERCONNECT: &str =
-        "http://schema.massopencloud.org/haas/v0/switches/powerconnect55xx";
-    pub const N3000: &str = "http://schema.massopencloud.org/haas/v0/switches/delln3000";
-    pub const NEXUS: &str = "http://schema.massopencloud.org/haas/v0/switches/nexus";
-}
 
 /// Values for the template placeholders of one change.
 #[derive(Debug, Default, Clone)]

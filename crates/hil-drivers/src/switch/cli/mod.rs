@@ -12,11 +12,11 @@ mod ssh;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use regex::{Regex, RegexBuilder};
+use regex::{Regex, RegexSet, RegexSetBuilder};
 use serde_json::Value;
 
 use self::dialect::{render, Dialect, Values};
@@ -32,15 +32,32 @@ const SSH_PORT: u16 = 22;
 pub struct CliDriver {
     dialect: &'static Dialect,
     port_name: Regex,
+    outcomes: Arc<Outcomes>,
     options: DriverOptions,
     known_hosts: PathBuf,
 }
 
+/// The dialect's patterns for judging output, compiled once per driver and shared by its
+/// sessions.
+struct Outcomes {
+    /// Any of them on an output line means the switch refused the command.
+    errors: RegexSet,
+    save_ok: Regex,
+}
+
 impl CliDriver {
     pub fn new(dialect: &'static Dialect, options: DriverOptions, known_hosts: PathBuf) -> Self {
+        let errors = RegexSetBuilder::new(dialect.errors)
+            .case_insensitive(true)
+            .build()
+            .expect("dialect error patterns");
         CliDriver {
             dialect,
-            port_name: Regex::new(dialect.port_pattern).expect("dialect port pattern"),
+            port_name: regex(dialect.port_pattern),
+            outcomes: Arc::new(Outcomes {
+                errors,
+                save_ok: regex(dialect.save_ok),
+            }),
             options,
             known_hosts,
         }
@@ -137,17 +154,7 @@ impl SwitchDriver for CliDriver {
             in_config: false,
             dummy: dummy_vlan(&switch.config),
             save: self.options.save,
-            errors: self
-                .dialect
-                .errors
-                .iter()
-                .map(|e| {
-                    RegexBuilder::new(e)
-                        .case_insensitive(true)
-                        .build()
-                        .expect("dialect error pattern")
-                })
-                .collect(),
+            outcomes: self.outcomes.clone(),
         };
         session.login(&target.username, &target.password).await?;
         session.prepare().await?;
@@ -186,7 +193,7 @@ struct CliSession {
     in_config: bool,
     dummy: Option<u16>,
     save: bool,
-    errors: Vec<Regex>,
+    outcomes: Arc<Outcomes>,
 }
 
 /// What a command printed, without its echo and the prompt.
@@ -314,7 +321,7 @@ impl CliSession {
         if let Some(bad) = reply
             .output
             .lines()
-            .find(|l| self.errors.iter().any(|e| e.is_match(l)))
+            .find(|l| self.outcomes.errors.is_match(l))
         {
             return Err(rejected(format!(
                 "the switch refused `{line}`: {}",
@@ -513,7 +520,7 @@ impl SwitchSession for CliSession {
                 _ => self.shell.send("\n").await?, // accept the default file name
             }
         }
-        if regex(self.dialect.save_ok).is_match(&output) {
+        if self.outcomes.save_ok.is_match(&output) {
             Ok(())
         } else {
             let last = output.lines().rev().nth(1).unwrap_or("").trim().to_string();

@@ -387,15 +387,8 @@ impl SwitchSession for DellNos9Session {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_config as config;
     use super::*;
-
-    fn config(hostname: &str, interface_type: &str) -> serde_json::Map<String, serde_json::Value> {
-        serde_json::json!({"hostname": hostname, "username": "u", "password": "p",
-                           "interface_type": interface_type})
-        .as_object()
-        .unwrap()
-        .clone()
-    }
 
     #[test]
     fn rest_dellnos9_validation() {

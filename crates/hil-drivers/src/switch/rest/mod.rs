@@ -362,6 +362,16 @@ pub(crate) fn port_state(native: Option<u16>, tagged: &[u16]) -> PortState {
     state
 }
 
+/// A registration body for unit tests of both drivers.
+#[cfg(test)]
+fn test_config(hostname: &str, interface_type: &str) -> serde_json::Map<String, serde_json::Value> {
+    serde_json::json!({"hostname": hostname, "username": "u", "password": "p",
+                       "interface_type": interface_type})
+    .as_object()
+    .unwrap()
+    .clone()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -32,11 +32,9 @@ async fn register_lab(s: &TestServer, lab: &OvsLab) {
     }
 }
 
-async fn action(s: &TestServer, r: Resp) -> Value {
-    assert!(r.status == 202 || r.status == 200, "{}", r.text);
-    let done = s.wait_action(r.json["status_id"].as_str().unwrap()).await;
-    assert_eq!(done["status"], "DONE", "{done}");
-    done
+async fn done(s: &TestServer, path: &str, body: Option<Value>) {
+    let action = s.queued("POST", path, body).await;
+    assert_eq!(action["status"], "DONE", "{action}");
 }
 
 async fn connect(s: &TestServer, node: &str, network: &str, channel: Option<&str>) {
@@ -44,43 +42,17 @@ async fn connect(s: &TestServer, node: &str, network: &str, channel: Option<&str
     if let Some(c) = channel {
         body["channel"] = json!(c);
     }
-    let r = s
-        .admin(
-            "POST",
-            &format!("/v0/node/{node}/nic/eth0/connect_network"),
-            Some(body),
-        )
-        .await;
-    action(s, r).await;
+    let path = format!("/v0/node/{node}/nic/eth0/connect_network");
+    done(s, &path, Some(body)).await;
 }
 
 async fn detach(s: &TestServer, node: &str, network: &str) {
-    let r = s
-        .admin(
-            "POST",
-            &format!("/v0/node/{node}/nic/eth0/detach_network"),
-            Some(json!({"network": network})),
-        )
-        .await;
-    action(s, r).await;
+    let path = format!("/v0/node/{node}/nic/eth0/detach_network");
+    done(s, &path, Some(json!({"network": network}))).await;
 }
 
 async fn revert(s: &TestServer, port: &str) {
-    let r = s
-        .admin("POST", &format!("/v0/switch/ovs0/port/{port}/revert"), None)
-        .await;
-    action(s, r).await;
-}
-
-async fn vlan_of(s: &TestServer, network: &str) -> u16 {
-    let net = s.ok("GET", &format!("/v0/network/{network}"), None).await;
-    let tagged = net["channels"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find_map(|c| c.as_str()?.strip_prefix("vlan/")?.parse().ok())
-        .expect("a vlan/<id> channel");
-    tagged
+    done(s, &format!("/v0/switch/ovs0/port/{port}/revert"), None).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -108,7 +80,7 @@ async fn networks_built_through_the_api_isolate_real_nodes() {
     }
     s.network("net-a", "alpha", "alpha", "").await;
     s.network("net-b", "beta", "beta", "").await;
-    let (vlan_a, vlan_b) = (vlan_of(&s, "net-a").await, vlan_of(&s, "net-b").await);
+    let (vlan_a, vlan_b) = (s.vlan_of("net-a").await, s.vlan_of("net-b").await);
 
     // A fresh OVS port trunks every VLAN, so the nodes start out able to talk. Reverting a
     // port through HIL must cut it off from everything.
@@ -170,7 +142,7 @@ async fn networks_built_through_the_api_isolate_real_nodes() {
         &s,
         "n3",
         "net-b2",
-        Some(&format!("vlan/{}", vlan_of(&s, "net-b2").await)),
+        Some(&format!("vlan/{}", s.vlan_of("net-b2").await)),
     )
     .await;
     assert_eq!(

@@ -43,27 +43,11 @@ async fn tenant_on(s: &TestServer, kind: &str, fields: Value, port: &str) -> (u1
     .await;
     s.network("net-a", "p", "p", "").await;
     s.network("net-b", "p", "p", "").await;
-    (vlan_of(s, "net-a").await, vlan_of(s, "net-b").await)
-}
-
-async fn vlan_of(s: &TestServer, network: &str) -> u16 {
-    let net = s.ok("GET", &format!("/v0/network/{network}"), None).await;
-    net["channels"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find_map(|c| c.as_str()?.strip_prefix("vlan/")?.parse().ok())
-        .unwrap()
-}
-
-async fn finish(s: &TestServer, r: Resp) -> Value {
-    assert!(r.status == 202 || r.status == 200, "{}", r.text);
-    s.wait_action(r.json["status_id"].as_str().unwrap()).await
+    (s.vlan_of("net-a").await, s.vlan_of("net-b").await)
 }
 
 async fn done(s: &TestServer, method: &str, path: &str, body: Option<Value>) {
-    let r = s.admin(method, path, body).await;
-    let action = finish(s, r).await;
+    let action = s.queued(method, path, body).await;
     assert_eq!(action["status"], "DONE", "{action}");
 }
 
@@ -249,14 +233,13 @@ async fn a_port_the_switch_does_not_have_fails_with_the_switch_words() {
     let fields = json!({"hostname": fs.hostname(), "username": USER, "password": fs.password,
                         "dummy_vlan": 2222});
     tenant_on(&s, "nexus", fields, "Ethernet1/9").await;
-    let r = s
-        .admin(
+    let action = s
+        .queued(
             "POST",
             "/v0/node/n1/nic/eth0/connect_network",
             Some(json!({"network": "net-a"})),
         )
         .await;
-    let action = finish(&s, r).await;
     assert_eq!(action["status"], "ERROR");
     let error = action["error"].as_str().unwrap();
     assert!(error.contains("Invalid input"), "{error}");

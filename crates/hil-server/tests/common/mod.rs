@@ -201,6 +201,32 @@ impl TestServer {
         }
     }
 
+    /// Makes an admin call that queues a networking action (202, or 200 for a revert) and
+    /// returns the action once it has left PENDING.
+    pub async fn queued(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let r = self.admin(method, path, body).await;
+        assert!(
+            r.status == 202 || r.status == 200,
+            "{method} {path}: {}",
+            r.text
+        );
+        self.wait_action(r.json["status_id"].as_str().unwrap())
+            .await
+    }
+
+    /// The VLAN of a network allocated from vlan_pool, read from its `vlan/<id>` channel.
+    pub async fn vlan_of(&self, network: &str) -> u16 {
+        let net = self
+            .ok("GET", &format!("/v0/network/{network}"), None)
+            .await;
+        net["channels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find_map(|c| c.as_str()?.strip_prefix("vlan/")?.parse().ok())
+            .expect("a vlan/<id> channel")
+    }
+
     // ---- fixtures ----
 
     pub async fn user(&self, name: &str, password: &str, admin: bool, projects: &[&str]) {

@@ -161,8 +161,8 @@ impl OvsLab {
         self.nodes.push(node);
     }
 
-    /// Runs `ovs-vsctl` against this lab (for set-up and independent read-back).
-    pub fn vsctl(&self, args: &[&str]) -> String {
+    /// An `ovs-vsctl` command against this lab's database.
+    fn vsctl_command(&self, args: &[&str]) -> std::process::Command {
         let mut cmd = std::process::Command::new("ovs-vsctl");
         cmd.arg(format!(
             "--db=unix:{}",
@@ -171,7 +171,12 @@ impl OvsLab {
         .arg("--timeout=10")
         .args(args);
         ovs_env(&mut cmd, self.dir.path());
-        let out = cmd.output().expect("ovs-vsctl");
+        cmd
+    }
+
+    /// Runs `ovs-vsctl` against this lab (for set-up and independent read-back).
+    pub fn vsctl(&self, args: &[&str]) -> String {
+        let out = self.vsctl_command(args).output().expect("ovs-vsctl");
         assert!(
             out.status.success(),
             "ovs-vsctl {args:?}: {}",
@@ -292,14 +297,9 @@ impl Drop for OvsLab {
             let _ = super::run("ip", &["link", "del", &node.port]);
             let _ = super::run("ip", &["netns", "del", &node.ns]);
         }
-        let mut cmd = std::process::Command::new("ovs-vsctl");
-        cmd.arg(format!(
-            "--db=unix:{}",
-            self.dir.path().join("db.sock").display()
-        ))
-        .args(["--timeout=5", "--if-exists", "del-br", &self.bridge]);
-        ovs_env(&mut cmd, self.dir.path());
-        let _ = cmd.output();
+        let _ = self
+            .vsctl_command(&["--if-exists", "del-br", &self.bridge])
+            .output();
         for pid in self.pids.iter().rev() {
             super::kill(*pid);
         }

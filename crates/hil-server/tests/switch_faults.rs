@@ -13,15 +13,20 @@ use serde_json::{json, Value};
 const NEXUS: &str = "http://schema.massopencloud.org/haas/v0/switches/nexus";
 
 async fn server(idle_secs: f64) -> TestServer {
-    server_with(idle_secs, 1, true).await
+    server_with(idle_secs, 1, true, false).await
 }
 
-async fn server_with(idle_secs: f64, sessions_per_switch: u32, worker: bool) -> TestServer {
+async fn server_with(
+    idle_secs: f64,
+    sessions_per_switch: u32,
+    worker: bool,
+    save: bool,
+) -> TestServer {
     let dir = tempfile::tempdir().unwrap();
     let mut config = test_config(dir.path()).await;
     config.worker.sessions_per_switch = sessions_per_switch;
     config.switches.enabled = vec!["mock".into(), "nexus".into()];
-    config.switches.save = false;
+    config.switches.save = save;
     config.switches.connect_timeout_secs = 1.0;
     config.switches.command_timeout_secs = 1.5;
     config.worker.max_attempts = 2;
@@ -192,7 +197,7 @@ async fn a_session_is_reused_while_work_keeps_arriving_and_closed_when_idle() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_batch_may_use_several_sessions_to_one_switch() {
     let sw = StandIn::start("pw").await;
-    let s = server_with(5.0, 2, false).await; // no worker: the batch is queued whole
+    let s = server_with(5.0, 2, false, true).await; // no worker: the batch is queued whole
     s.project("p").await;
     s.network("net", "p", "p", "").await;
     nexus(&s, "sw", &sw.hostname(), "pw").await;
@@ -206,5 +211,11 @@ async fn a_batch_may_use_several_sessions_to_one_switch() {
         assert_eq!(status(&s, id).await["status"], "DONE");
     }
     assert_eq!(sw.logins(), 2, "four changes over two sessions");
+    let saves = sw
+        .lines()
+        .iter()
+        .filter(|l| *l == "copy running-config startup-config")
+        .count();
+    assert_eq!(saves, 2, "one save per session's batch, not one per change");
     s.shutdown().await;
 }

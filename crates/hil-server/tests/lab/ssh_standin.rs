@@ -1,6 +1,7 @@
 //! A scripted SSH switch for what the emulators cannot do: count logins, record every line,
 //! and hang in the middle of a command. It speaks just enough of a Cisco-style CLI for the
-//! `nexus` dialect: `configure terminal`, `interface X`, `exit`, and a prompt for each mode.
+//! `nexus` dialect: `configure terminal`, `interface X`, `exit`, a prompt for each mode, and
+//! NX-OS's `Copy complete.` after a save.
 
 use std::sync::{Arc, Mutex};
 
@@ -119,7 +120,12 @@ impl Connection {
             (Mode::Config, Some("exit")) => Mode::Exec,
             (mode, _) => mode,
         };
-        Some(format!("{line}\r\n{}", self.prompt()))
+        let said = if line == "copy running-config startup-config" {
+            "\r\nCopy complete."
+        } else {
+            ""
+        };
+        Some(format!("{line}{said}\r\n{}", self.prompt()))
     }
 }
 

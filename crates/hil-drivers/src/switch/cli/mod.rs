@@ -284,18 +284,28 @@ impl CliSession {
 
     /// Sends one line and waits for the next prompt, paging through long output.
     async fn command(&mut self, line: &str) -> Result<Reply, SwitchError> {
+        self.converse(line, &[(&PAGER, " ")]).await
+    }
+
+    /// Sends one line and waits for the next prompt, answering each question the switch asks
+    /// on the way (`answers`: what it looks like, what to type) and leaving the question out of
+    /// the output.
+    async fn converse(
+        &mut self,
+        line: &str,
+        answers: &[(&Regex, &str)],
+    ) -> Result<Reply, SwitchError> {
         tracing::debug!(command = line, "switch command");
         self.shell.send(&format!("{line}\n")).await?;
         let prompt = self.prompt.clone().expect("prompt learnt at login");
+        let mut patterns = vec![&prompt];
+        patterns.extend(answers.iter().map(|(question, _)| *question));
         let mut output = String::new();
         loop {
-            let (which, text) = self
-                .shell
-                .read_until(&[&prompt, &*PAGER], self.timeout)
-                .await?;
-            if which == 1 {
-                output.push_str(PAGER.replace(&text, "").as_ref());
-                self.shell.send(" ").await?;
+            let (which, text) = self.shell.read_until(&patterns, self.timeout).await?;
+            if let Some((question, answer)) = which.checked_sub(1).map(|i| answers[i]) {
+                output.push_str(question.replace(&text, "").as_ref());
+                self.shell.send(answer).await?;
                 continue;
             }
             output.push_str(&text);
@@ -505,25 +515,12 @@ impl SwitchSession for CliSession {
             return Ok(());
         }
         self.leave_config().await?;
-        let prompt = self.prompt.clone().expect("prompt learnt at login");
-        self.shell.send(&format!("{}\n", self.dialect.save)).await?;
-        let mut output = String::new();
-        loop {
-            let (which, text) = self
-                .shell
-                .read_until(&[&prompt, &*CONFIRM, &*DESTINATION], self.timeout)
-                .await?;
-            output.push_str(&text);
-            match which {
-                0 => break,
-                1 => self.shell.send("y\n").await?,
-                _ => self.shell.send("\n").await?, // accept the default file name
-            }
-        }
-        if self.outcomes.save_ok.is_match(&output) {
+        let answers = [(&*CONFIRM, "y\n"), (&*DESTINATION, "\n")]; // default file name
+        let reply = self.converse(self.dialect.save, &answers).await?;
+        if self.outcomes.save_ok.is_match(&reply.output) {
             Ok(())
         } else {
-            let last = output.lines().rev().nth(1).unwrap_or("").trim().to_string();
+            let last = reply.output.lines().last().unwrap_or("").trim().to_string();
             Err(rejected(format!(
                 "saving the configuration failed: {last:?}"
             )))

@@ -134,15 +134,12 @@ pub enum NodeCmd {
     /// Show a node: project, NICs and their networks, metadata
     #[command(after_help = "Example:\n  hil node show node-07")]
     Show { node: String },
-    /// Register a node with its OBM service (administrators)
-    #[command(
-        after_help = "The admin token is read from standard input (or a prompt) when omitted.\n\n\
-                      Example:\n  hil node register node-07 https://obmd.example/node/node-07 < token.txt"
-    )]
+    /// Register a node with its BMC (--obm) or its obmd service (administrators)
+    #[command(after_help = OBM_HELP)]
     Register {
         node: String,
-        obmd_uri: String,
-        obmd_admin_token: Option<String>,
+        #[command(flatten)]
+        obm: ObmArgs,
     },
     /// Delete a node; it must be free and have no NICs (administrators)
     #[command(after_help = "Example:\n  hil node delete node-07")]
@@ -221,8 +218,50 @@ pub enum NodeNetworkCmd {
     },
 }
 
+const OBM_HELP: &str = "With --obm, the BMC password is read from standard input (or a prompt). \
+Without it, OBMD_URI names the node on an obmd server and the admin token is read from \
+standard input when omitted.\n\n\
+Examples:\n  \
+hil node register node-07 --obm ipmi --bmc-host 10.0.0.7 --bmc-user root < bmc-password.txt\n  \
+hil node register node-08 --obm redfish --bmc-host https://10.0.0.8 --bmc-user root \\\n    --set verify_tls=false\n  \
+hil node register node-09 https://obmd.example/node/node-09 < token.txt";
+
+/// How HIL reaches a node's BMC: one of our OBM drivers, or an obmd server.
+#[derive(Debug, Args)]
+pub struct ObmArgs {
+    /// The node's URL on its obmd server (HIL v0.4's form)
+    #[arg(required_unless_present = "obm_type", conflicts_with = "obm_type")]
+    pub obmd_uri: Option<String>,
+    /// obmd's admin token for the node ("-" or omitted: read from standard input)
+    #[arg(requires = "obmd_uri")]
+    pub obmd_admin_token: Option<String>,
+    /// OBM type: ipmi, redfish, mock, or a full type URI
+    #[arg(long = "obm", value_name = "TYPE")]
+    pub obm_type: Option<String>,
+    /// The BMC: host or host:port (ipmi), or a URL (redfish)
+    #[arg(long = "bmc-host", value_name = "HOST", requires = "obm_type")]
+    pub host: Option<String>,
+    /// BMC user name
+    #[arg(long = "bmc-user", value_name = "USER", requires = "obm_type")]
+    pub user: Option<String>,
+    /// Further members, e.g. cipher_suite=17, system=<id>, verify_tls=false (JSON values
+    /// are sent as such, anything else as a string)
+    #[arg(long = "set", value_name = "KEY=VALUE", requires = "obm_type")]
+    pub extra: Vec<String>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum NodeObmCmd {
+    /// Show the node's OBM type and details, without secrets (administrators)
+    #[command(after_help = "Example:\n  hil node obm show node-07")]
+    Show { node: String },
+    /// Change how HIL reaches the node's BMC; disable the OBM first (administrators)
+    #[command(after_help = OBM_HELP)]
+    Set {
+        node: String,
+        #[command(flatten)]
+        obm: ObmArgs,
+    },
     /// Enable the node's OBM
     #[command(after_help = "Example:\n  hil node obm enable node-07")]
     Enable { node: String },

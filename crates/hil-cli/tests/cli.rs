@@ -145,10 +145,19 @@ async fn operator_setup(s: &TestServer) {
         ("n2", "gi1/0/2", "de:ad:be:ef:00:02"),
     ] {
         a.run(&["port", "register", "sw0", port]).await.ok();
-        let uri = format!("http://obmd.example/node/{node}");
+        let bmc = format!("bmc-{node}");
+        let register = [
+            "node",
+            "register",
+            node,
+            "--obm",
+            "mock",
+            "--bmc-host",
+            &bmc,
+        ];
         a.clone()
-            .stdin("obm-token\n")
-            .run(&["node", "register", node, &uri])
+            .stdin("bmc-secret\n")
+            .run(&[&register[..], &["--bmc-user", "root"]].concat())
             .await
             .ok();
         a.run(&["node", "nic", "register", node, "eth0", mac])
@@ -687,14 +696,114 @@ async fn not_yet_served_calls_report_the_server_answer() {
         vec!["headnode", "show", "hn0"],
         vec!["headnode", "list-images"],
         vec!["headnode", "network", "detach", "hn0", "eth0"],
-        vec!["node", "power", "status", "n1"],
-        vec!["node", "console", "show", "n1"],
     ] {
         let out = admin(&s, &args).await;
         assert_eq!(out.code, 1, "hil {args:?}: {out:#?}");
         // A 501 from the real route, not a 404 from a wrong path.
         assert_one_error_line(&out.stderr, "not implemented yet");
     }
+    s.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn obm_power_boot_device_and_console() {
+    let s = TestServer::start().await;
+    operator_setup(&s).await;
+    let shown = admin(&s, &["node", "obm", "show", "n1"]).await;
+    for want in ["mock", "bmc-n1", "root", "false"] {
+        assert!(shown.ok().contains(want), "{shown:#?}");
+    }
+    assert!(!shown.stdout.contains("bmc-secret"));
+    let api = s.ok("GET", "/v0/node/n1/obm_details", None).await;
+    let json = admin(&s, &["node", "obm", "show", "n1", "--json"]).await;
+    assert_eq!(json.json(), api);
+
+    admin(&s, &["node", "obm", "enable", "n1"]).await.ok();
+    admin(&s, &["node", "power", "on", "n1"]).await.ok();
+    let status = admin(&s, &["node", "power", "status", "n1", "--json"]).await;
+    assert_eq!(status.json(), json!({"power_status": "on"}));
+    admin(&s, &["node", "power", "cycle", "n1", "--force"])
+        .await
+        .ok();
+    admin(&s, &["node", "bootdev", "n1", "pxe"]).await.ok();
+    admin(&s, &["node", "bootdev", "n1", "floppy"])
+        .await
+        .fails(1, "Invalid boot device");
+
+    // `console show` follows the stream until interrupted.
+    let mut console = tokio::process::Command::new(env!("CARGO_BIN_EXE_hil"))
+        .args(["node", "console", "show", "n1"])
+        .env_clear()
+        .env("HOME", s.dir.path())
+        .env("HIL_ENDPOINT", &s.url)
+        .env("HIL_USERNAME", ADMIN.0)
+        .env("HIL_PASSWORD", ADMIN.1)
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stdout = console.stdout.take().unwrap();
+    let mut seen = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        use tokio::io::AsyncReadExt;
+        let mut buf = [0u8; 1024];
+        while !String::from_utf8_lossy(&seen).contains("line 2") {
+            let n = stdout.read(&mut buf).await.unwrap();
+            assert!(n > 0, "console ended early");
+            seen.extend_from_slice(&buf[..n]);
+        }
+    })
+    .await;
+    assert!(
+        read.is_ok(),
+        "console output: {:?}",
+        String::from_utf8_lossy(&seen)
+    );
+    assert!(String::from_utf8_lossy(&seen).contains("mock console of bmc-n1"));
+    console.kill().await.unwrap();
+
+    // Details change only while the OBM is disabled; the password comes from stdin.
+    let set = [
+        "node",
+        "obm",
+        "set",
+        "n1",
+        "--obm",
+        "mock",
+        "--bmc-host",
+        "bmc-new",
+    ];
+    Hil::new(&s, Some(ADMIN))
+        .stdin("new-secret\n")
+        .run(&[&set[..], &["--bmc-user", "ops"]].concat())
+        .await
+        .fails(1, "disable it");
+    admin(&s, &["node", "obm", "disable", "n1"]).await.ok();
+    Hil::new(&s, Some(ADMIN))
+        .stdin("new-secret\n")
+        .run(&[&set[..], &["--bmc-user", "ops"]].concat())
+        .await
+        .ok();
+    let shown = admin(&s, &["node", "obm", "show", "n1", "--json"]).await;
+    assert_eq!(shown.json()["host"], "bmc-new");
+    assert_eq!(shown.json()["user"], "ops");
+
+    // HIL v0.4's obmd form is still accepted.
+    Hil::new(&s, Some(ADMIN))
+        .stdin("obm-token\n")
+        .run(&["node", "register", "n3", "http://obmd.example/node/n3"])
+        .await
+        .ok();
+    let shown = admin(&s, &["node", "obm", "show", "n3", "--json"]).await;
+    assert_eq!(shown.json()["type"], "obmd");
+    // Both forms at once are a usage error.
+    let both = admin(
+        &s,
+        &["node", "register", "n4", "http://o/n4", "--obm", "mock"],
+    )
+    .await;
+    assert_eq!(both.code, 2, "{both:#?}");
+    assert!(both.stderr.contains("cannot be used with"), "{both:#?}");
     s.shutdown().await;
 }
 

@@ -43,8 +43,8 @@ pub use hil_types as types;
 use hil_types::{
     AttachmentInfo, BootDevice, ErrorBody, HeadnodeCreate, HeadnodeInfo, NetworkCreate,
     NetworkInfo, NetworkListEntry, NetworkRef, NetworkingAction, NicRegister, NodeInfo, NodeRef,
-    NodeRegister, ObmEnable, PortConnectNic, PortInfo, PowerCycle, ProjectRef, StatusId,
-    SwitchInfo, UserCreate, UserInfo, UserSetAdmin,
+    NodeRegister, ObmDetails, ObmEnable, ObmInfo, PortConnectNic, PortInfo, PowerCycle, ProjectRef,
+    StatusId, SwitchInfo, UserCreate, UserInfo, UserSetAdmin,
 };
 
 /// Which nodes `list_nodes` returns.
@@ -431,7 +431,20 @@ impl Client {
         self.call_empty(Method::PUT, &path, Some(&body)).await
     }
 
-    /// The OBM service's answer, e.g. `{"power_status": "On"}`.
+    /// Replaces how HIL reaches the node's BMC (administrators; the OBM must be disabled).
+    pub async fn node_set_obm(&self, node: &str, details: &ObmDetails) -> Result<(), Error> {
+        let path = [One("node"), One(node), One("obm_details")];
+        self.call_empty(Method::PUT, &path, Some(details)).await
+    }
+
+    /// The node's OBM type, whether it is enabled, and its details without secrets
+    /// (administrators).
+    pub async fn show_obm(&self, node: &str) -> Result<ObmInfo, Error> {
+        self.get(&[One("node"), One(node), One("obm_details")])
+            .await
+    }
+
+    /// The BMC's answer: `{"power_status": "on"}` or `"off"` (obmd may say more).
     pub async fn node_power_status(&self, node: &str) -> Result<serde_json::Value, Error> {
         self.get(&[One("node"), One(node), One("power_status")])
             .await

@@ -2,6 +2,8 @@
 
 #[path = "../../hil-server/tests/common/mod.rs"]
 mod common;
+#[path = "../../hil-server/tests/common/obmd.rs"]
+mod obmd;
 
 use std::time::Duration;
 
@@ -22,10 +24,11 @@ async fn typed_calls_round_trip() {
     let hil = admin(&s);
     hil.project_create("p").await.unwrap();
     let register = NodeRegister {
-        obmd: Obmd {
+        obm: None,
+        obmd: Some(Obmd {
             uri: "http://obmd.example/n1".into(),
             admin_token: "t".into(),
-        },
+        }),
         metadata: None,
     };
     hil.node_register("n1", &register).await.unwrap();
@@ -175,4 +178,63 @@ async fn transport_failures_and_foreign_answers() {
     assert_eq!(api.status, 502);
     assert_eq!(api.error_type, "unknown");
     assert_eq!(api.msg, "<h1>Bad Gateway</h1>");
+}
+
+/// HIL v0.4 answers OBM calls on obmd nodes with a 307 to obmd; the client follows it with
+/// the same method and body, and without HIL's credentials.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn obm_calls_follow_hils_redirects_to_obmd() {
+    let obmd = obmd::Obmd::start("obmd-admin").await;
+    let s = TestServer::start().await;
+    let hil = admin(&s);
+    let register = NodeRegister {
+        obm: None,
+        obmd: Some(Obmd {
+            uri: obmd.node_uri("n1"),
+            admin_token: "obmd-admin".into(),
+        }),
+        metadata: None,
+    };
+    hil.node_register("n1", &register).await.unwrap();
+    hil.node_enable_disable_obm("n1", true).await.unwrap();
+    assert!(obmd.token("n1").is_some());
+
+    hil.node_power_cycle("n1", true).await.unwrap();
+    assert!(obmd.powered("n1"));
+    let status = hil.node_power_status("n1").await.unwrap();
+    assert_eq!(status, serde_json::json!({"power_status": "on"}));
+    hil.node_power_off("n1").await.unwrap();
+    assert!(!obmd.powered("n1"));
+    hil.node_set_bootdev("n1", "A").await.unwrap();
+    let mut console = hil.show_console("n1").await.unwrap();
+    let mut text = Vec::new();
+    while let Some(chunk) = console.chunk().await.unwrap() {
+        text.extend_from_slice(&chunk);
+    }
+    assert_eq!(String::from_utf8_lossy(&text), "console of n1\n");
+
+    let seen = obmd.seen();
+    let user_calls: Vec<_> = seen
+        .iter()
+        .filter(|x| !x.path.ends_with("/token"))
+        .collect();
+    assert_eq!(user_calls.len(), 5, "{seen:?}");
+    assert!(user_calls.iter().all(|x| !x.authorization), "{seen:?}");
+    let cycle = user_calls
+        .iter()
+        .find(|x| x.path.ends_with("/power_cycle"))
+        .unwrap();
+    assert_eq!(cycle.method, "POST");
+    assert!(cycle.body.contains("\"force\":true"), "{cycle:?}");
+    let boot = user_calls
+        .iter()
+        .find(|x| x.path.ends_with("/boot_device"))
+        .unwrap();
+    assert_eq!(boot.method, "PUT");
+    assert!(boot.body.contains("\"bootdev\":\"A\""), "{boot:?}");
+
+    hil.node_enable_disable_obm("n1", false).await.unwrap();
+    let err = hil.node_power_on("n1").await.unwrap_err();
+    assert!(err.to_string().contains("OBM is not enabled"), "{err}");
+    s.shutdown().await;
 }

@@ -1,6 +1,8 @@
-//! Drivers: the code that knows switches. Nothing here touches the database; the worker hands
+//! Drivers: the code that knows switches and BMCs. Nothing here touches the database; the worker hands
 //! drivers plain values (a port name, a channel, a VLAN id) and records what they report.
 
+pub mod address;
+pub mod obm;
 pub mod switch;
 
 pub use switch::{

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
+use hil_drivers::obm::ObmOptions;
 use hil_drivers::DriverOptions;
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +29,8 @@ pub struct Config {
     pub allocator: AllocatorConfig,
     pub worker: WorkerConfig,
     pub switches: SwitchesConfig,
+    pub obm: ObmConfig,
+    pub release: ReleaseConfig,
     pub maintenance: MaintenanceConfig,
     pub limits: LimitsConfig,
     /// Log filter, in `tracing` env-filter syntax (`info`, `hil_server=debug`, ...).
@@ -44,6 +47,8 @@ impl Default for Config {
             allocator: AllocatorConfig::default(),
             worker: WorkerConfig::default(),
             switches: SwitchesConfig::default(),
+            obm: ObmConfig::default(),
+            release: ReleaseConfig::default(),
             maintenance: MaintenanceConfig::default(),
             limits: LimitsConfig::default(),
             log: "info".into(),
@@ -246,6 +251,61 @@ impl SwitchesConfig {
     }
 }
 
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ObmConfig {
+    /// OBM types accepted at `node_register`, by short name: `mock`, `ipmi`, `redfish`.
+    pub enabled: Vec<String>,
+    /// Seconds allowed for one BMC call; an API call waits at most this long for its BMC.
+    pub command_timeout_secs: f64,
+    /// The `ipmitool` program.
+    pub ipmitool: String,
+    /// IPMI cipher suite (`ipmitool -C`) for nodes that do not name one.
+    pub ipmi_cipher_suite: u8,
+    /// Keep a serial-over-LAN session per node while its OBM is enabled, buffering output.
+    pub console: bool,
+    /// Bytes of console output kept per node (the tail a new viewer sees first).
+    pub console_buffer_bytes: usize,
+    /// When set, console output is also appended to `<dir>/<node>.log` (removed with the
+    /// buffer when the OBM is disabled or the node released).
+    pub console_log_dir: Option<PathBuf>,
+}
+
+impl Default for ObmConfig {
+    fn default() -> Self {
+        ObmConfig {
+            enabled: vec!["mock".into(), "ipmi".into(), "redfish".into()],
+            command_timeout_secs: 20.0,
+            ipmitool: "ipmitool".into(),
+            ipmi_cipher_suite: 3,
+            console: true,
+            console_buffer_bytes: 256 * 1024,
+            console_log_dir: None,
+        }
+    }
+}
+
+impl ObmConfig {
+    pub fn command_timeout(&self) -> Duration {
+        Duration::from_secs_f64(self.command_timeout_secs)
+    }
+
+    pub fn driver_options(&self) -> ObmOptions {
+        ObmOptions {
+            command_timeout: self.command_timeout(),
+            ipmitool: self.ipmitool.clone(),
+            ipmi_cipher_suite: self.ipmi_cipher_suite,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReleaseConfig {
+    /// Power a node off (through its OBM) as `project_detach_node` releases it.
+    pub power_off: bool,
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
 pub struct MaintenanceConfig {
@@ -327,9 +387,33 @@ impl Config {
                 return Err(format!("switches.enabled: unknown driver {name:?}"));
             }
         }
+        self.validate_obm()?;
         if self.maintenance.project.is_some() != self.maintenance.url.is_some() {
             // Logging is not set up yet while the config loads.
             eprintln!("Warning: maintenance: only one of project and url is set; detaching nodes will fail as in HIL");
+        }
+        Ok(())
+    }
+
+    fn validate_obm(&self) -> Result<(), String> {
+        let obm = &self.obm;
+        if !(obm.command_timeout_secs > 0.0 && obm.command_timeout_secs <= 600.0) {
+            return Err("obm.command_timeout_secs must be in (0, 600]".into());
+        }
+        if obm.ipmi_cipher_suite > 17 {
+            return Err("obm.ipmi_cipher_suite must be in 0..=17".into());
+        }
+        if obm.console_buffer_bytes < 1024 {
+            return Err("obm.console_buffer_bytes must be at least 1024".into());
+        }
+        let known: Vec<_> = hil_drivers::obm::all_drivers()
+            .iter()
+            .map(|d| d.name())
+            .collect();
+        for name in &obm.enabled {
+            if !known.contains(&name.as_str()) {
+                return Err(format!("obm.enabled: unknown OBM type {name:?}"));
+            }
         }
         Ok(())
     }
@@ -379,6 +463,8 @@ const OWN_KEYS: &[&str] = &[
     "allocator",
     "worker",
     "switches",
+    "obm",
+    "release",
     "maintenance",
     "limits",
     "log",

@@ -29,6 +29,10 @@ pub enum ApiError {
     NotImplemented(String),
     #[error("{0}")]
     MethodNotAllowed(String),
+    /// A BMC (or obmd) failed, refused or did not answer in time. The message says why and
+    /// never holds a BMC secret.
+    #[error("{0}")]
+    Obm(String),
     /// The database failed or is unreachable. Logged in full; the client sees a generic text.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
@@ -53,6 +57,7 @@ impl ApiError {
             ApiError::Allocation(_) => ErrorType::Allocation,
             ApiError::NotImplemented(_) => ErrorType::NotImplemented,
             ApiError::MethodNotAllowed(_) => ErrorType::MethodNotAllowed,
+            ApiError::Obm(_) => ErrorType::Obm,
             ApiError::Database(sqlx::Error::PoolTimedOut) => ErrorType::Unavailable,
             ApiError::Database(_) | ApiError::Internal(_) => ErrorType::Server,
         }

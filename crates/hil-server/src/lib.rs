@@ -17,6 +17,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod maintenance;
+pub mod obm;
 pub mod ops;
 pub mod password;
 pub mod store;
@@ -41,8 +42,10 @@ pub async fn context(config: Config) -> Result<Arc<Ctx>, String> {
     let http = reqwest::Client::builder()
         .build()
         .map_err(|e| format!("cannot build HTTP client: {e}"))?;
+    let obm = obm::ObmService::new(&config.obm, http.clone());
     Ok(Arc::new(Ctx {
         auth: auth::Authenticator::new(&config.auth),
+        obm,
         switches: switches::SwitchRegistry::from_config(&config),
         config: Arc::new(config),
         store,
@@ -134,9 +137,16 @@ pub async fn serve(
     let worker = options
         .worker
         .then(|| tokio::spawn(spawn_worker(&ctx).run(stop_rx)));
+    resume_consoles(&ctx).await;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(%addr, "HIL API listening");
     let app = http::router(ctx.clone());
+    let consoles_ctx = ctx.clone();
+    let shutdown = async move {
+        shutdown.await;
+        // Console viewers stream for ever; end them so that the connections can drain.
+        consoles_ctx.obm.consoles.stop_all();
+    };
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
@@ -145,6 +155,36 @@ pub async fn serve(
         let _ = tokio::time::timeout(std::time::Duration::from_secs(8), worker).await;
     }
     result.map_err(|e| format!("server error: {e}"))
+}
+
+/// Starts the console sessions of nodes whose OBM is enabled (after a restart, HIL lost them).
+async fn resume_consoles(ctx: &Ctx) {
+    if !ctx.obm.consoles.enabled() {
+        return;
+    }
+    let nodes = match ctx.store.read().await {
+        Ok(mut tx) => store::obm::enabled_driver_nodes(&mut tx).await,
+        Err(e) => {
+            tracing::warn!("cannot list OBM-enabled nodes: {e}");
+            return;
+        }
+    };
+    match nodes {
+        Ok(nodes) => {
+            for (id, label, type_uri, config) in nodes {
+                match serde_json::from_str(&config) {
+                    Ok(config) => ctx.obm.start_console(&obm::DriverNode {
+                        id,
+                        label,
+                        type_uri,
+                        config,
+                    }),
+                    Err(e) => tracing::warn!(node = %label, "bad stored OBM config: {e}"),
+                }
+            }
+        }
+        Err(e) => tracing::warn!("cannot list OBM-enabled nodes: {e}"),
+    }
 }
 
 /// A worker over the context's store and drivers.

@@ -841,13 +841,6 @@ async fn http_layer_answers_json_everywhere() {
         .err(405, "MethodNotAllowedError");
     s.node("n1").await;
     for (m, p) in [
-        ("PUT", "/v0/node/n1/obm"),
-        ("POST", "/v0/node/n1/power_cycle"),
-        ("POST", "/v0/node/n1/power_on"),
-        ("POST", "/v0/node/n1/power_off"),
-        ("PUT", "/v0/node/n1/boot_device"),
-        ("GET", "/v0/node/n1/power_status"),
-        ("GET", "/v0/node/n1/console"),
         ("PUT", "/v0/headnode/h1"),
         ("GET", "/v0/headnode_images/"),
         ("GET", "/v0/project/p/headnodes"),

@@ -1188,35 +1188,6 @@ async fn not_implemented(route: &str, calls: &[Req]) {
 }
 
 #[tokio::test]
-async fn obm_and_console_routes_are_not_implemented() {
-    let mut calls = Vec::new();
-    for node in ["n-proj", "n-free"] {
-        calls.extend([
-            req(
-                "PUT",
-                format!("/v0/node/{node}/obm"),
-                Some(json!({"enabled": true})),
-            ),
-            req(
-                "POST",
-                format!("/v0/node/{node}/power_cycle"),
-                Some(json!({"force": true})),
-            ),
-            req("POST", format!("/v0/node/{node}/power_on"), None),
-            req("POST", format!("/v0/node/{node}/power_off"), None),
-            req(
-                "PUT",
-                format!("/v0/node/{node}/boot_device"),
-                Some(json!({"bootdev": "pxe"})),
-            ),
-            req("GET", format!("/v0/node/{node}/power_status"), None),
-            req("GET", format!("/v0/node/{node}/console"), None),
-        ]);
-    }
-    not_implemented("obm/console", &calls).await;
-}
-
-#[tokio::test]
 async fn headnode_routes_are_not_implemented() {
     let calls = [
         req(

@@ -454,6 +454,12 @@ impl Target {
     }
 }
 
+const IPMI_OBM: &str = "http://schema.massopencloud.org/haas/v0/obm/ipmi";
+
+fn ipmi_obm() -> Value {
+    json!({"type": IPMI_OBM, "host": "10.0.0.1", "user": "u", "password": "p"})
+}
+
 fn obmd() -> Value {
     json!({"uri": "http://obmd.example/node/n-new", "admin_token": "tok"})
 }
@@ -503,6 +509,18 @@ async fn node_register() {
             json!({"obmd": {"uri": "http://obmd.example/n", "admin_token": "t\u{0}k"}}),
             json!({"obmd": obmd(), "metadata": {"k": "v\u{0}"}}),
             json!({"obmd": obmd(), "metadata": {"k\u{0}": 1}}),
+            // The driver form: exactly one of obm and obmd, a known type, HIL's members.
+            json!({"obmd": obmd(), "obm": ipmi_obm()}),
+            json!({"obm": null}),
+            json!({"obm": "ipmi"}),
+            json!({"obm": {"host": "h", "user": "u", "password": "p"}}),
+            json!({"obm": {"type": 5, "host": "h", "user": "u", "password": "p"}}),
+            json!({"obm": {"type": "http://x/obm/unknown", "host": "h", "user": "u", "password": "p"}}),
+            json!({"obm": {"type": IPMI_OBM, "host": "h", "user": "u"}}),
+            json!({"obm": {"type": IPMI_OBM, "host": "h", "user": "u", "password": 1}}),
+            json!({"obm": {"type": IPMI_OBM, "host": "", "user": "u", "password": "p"}}),
+            json!({"obm": {"type": IPMI_OBM, "host": "h", "user": "u", "password": "p", "cipher_suite": "3"}}),
+            json!({"obm": {"type": IPMI_OBM, "host": "h", "user": "u", "password": "p", "extra": 1}}),
         ])
         .invalid_raw(b"")
         .run()

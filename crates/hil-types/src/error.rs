@@ -25,11 +25,13 @@ pub enum ErrorType {
     NotImplemented,
     MethodNotAllowed,
     Unavailable,
+    /// A BMC or obmd failed or did not answer in time (HIL's `OBMError`).
+    Obm,
     Server,
 }
 
 impl ErrorType {
-    pub const ALL: [ErrorType; 13] = [
+    pub const ALL: [ErrorType; 14] = [
         ErrorType::Validation,
         ErrorType::BadArgument,
         ErrorType::Authorization,
@@ -42,6 +44,7 @@ impl ErrorType {
         ErrorType::NotImplemented,
         ErrorType::MethodNotAllowed,
         ErrorType::Unavailable,
+        ErrorType::Obm,
         ErrorType::Server,
     ];
 
@@ -65,6 +68,7 @@ impl ErrorType {
             ErrorType::NotImplemented => "NotImplementedError",
             ErrorType::MethodNotAllowed => "MethodNotAllowedError",
             ErrorType::Unavailable => "ServiceUnavailableError",
+            ErrorType::Obm => "OBMError",
             ErrorType::Server => "ServerError",
         }
     }
@@ -80,7 +84,7 @@ impl ErrorType {
             | ErrorType::ProjectMismatch
             | ErrorType::Blocked
             | ErrorType::IllegalState => 409,
-            ErrorType::Allocation | ErrorType::Server => 500,
+            ErrorType::Allocation | ErrorType::Obm | ErrorType::Server => 500,
             ErrorType::NotImplemented => 501,
             ErrorType::Unavailable => 503,
         }

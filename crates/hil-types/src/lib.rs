@@ -97,17 +97,58 @@ pub struct Obmd {
     pub admin_token: String,
 }
 
+/// How HIL reaches a node's BMC: exactly one of `obm` (HIL v0.2's driver form, with `type`,
+/// e.g. `http://schema.massopencloud.org/haas/v0/obm/ipmi`, and the driver's members) or
+/// `obmd` (HIL v0.4's external daemon). `PUT /node/<node>/obm_details` takes the same body.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObmDetails {
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub obm: Option<serde_json::Map<String, serde_json::Value>>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub obmd: Option<Obmd>,
+}
+
 /// `PUT /node/<node>`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NodeRegister {
-    pub obmd: Obmd,
+    /// See `ObmDetails`.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub obm: Option<serde_json::Map<String, serde_json::Value>>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub obmd: Option<Obmd>,
     #[serde(
         default,
         deserialize_with = "present",
         skip_serializing_if = "Option::is_none"
     )]
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl NodeRegister {
+    pub fn obm_details(&self) -> ObmDetails {
+        ObmDetails {
+            obm: self.obm.clone(),
+            obmd: self.obmd.clone(),
+        }
+    }
 }
 
 /// `PUT /node/<node>/nic/<nic>`.
@@ -169,6 +210,26 @@ pub struct PowerCycle {
 #[serde(deny_unknown_fields)]
 pub struct BootDevice {
     pub bootdev: String,
+}
+
+/// `GET /node/<node>/power_status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PowerStatus {
+    /// `"on"` or `"off"`.
+    pub power_status: String,
+}
+
+/// `GET /node/<node>/obm_details` (admin): the registration without its secrets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ObmInfo {
+    /// The OBM type URI, or `"obmd"` for nodes registered with HIL v0.4's obmd form.
+    #[serde(rename = "type")]
+    pub obm_type: String,
+    pub enabled: bool,
+    /// The registration's other members (`host`, `user`, `uri`, ...), passwords and tokens
+    /// left out.
+    #[serde(flatten)]
+    pub members: serde_json::Map<String, serde_json::Value>,
 }
 
 /// `PUT /headnode/<headnode>`.

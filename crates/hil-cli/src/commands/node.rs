@@ -3,12 +3,12 @@
 use std::io::Write;
 
 use hil_client::NodeFilter;
-use hil_types::{NodeInfo, NodeRegister, Obmd};
+use hil_types::{NodeInfo, NodeRegister, ObmInfo, Obmd};
 
 use super::{print, print_list, report_queued, Ctx, Result};
 use crate::cli::{
     NodeCmd, NodeConsoleCmd, NodeMetadataCmd, NodeNetworkCmd, NodeNicCmd, NodeObmCmd, NodePool,
-    NodePowerCmd,
+    NodePowerCmd, ObmArgs,
 };
 use crate::error::CliError;
 use crate::{output, secret};
@@ -27,21 +27,10 @@ pub async fn run(cmd: NodeCmd, ctx: &Ctx) -> Result {
             let info = hil.show_node(&node).await?;
             print(ctx, &info, |info| output::fields(node_rows(info)));
         }
-        NodeCmd::Register {
-            node,
-            obmd_uri,
-            obmd_admin_token,
-        } => {
-            let admin_token = match obmd_admin_token {
-                Some(t) if t != "-" => t,
-                _ => secret::read_secret("OBM admin token")?,
-            };
+        NodeCmd::Register { node, obm } => {
             let body = NodeRegister {
-                obmd: Obmd {
-                    uri: obmd_uri,
-                    admin_token,
-                },
                 metadata: None,
+                ..register_body(obm)?
             };
             hil.node_register(&node, &body).await?;
         }
@@ -54,6 +43,14 @@ pub async fn run(cmd: NodeCmd, ctx: &Ctx) -> Result {
         }) => hil.node_register_nic(&node, &nic, &macaddress).await?,
         NodeCmd::Nic(NodeNicCmd::Delete { node, nic }) => hil.node_delete_nic(&node, &nic).await?,
         NodeCmd::Network(cmd) => network(cmd, ctx).await?,
+        NodeCmd::Obm(NodeObmCmd::Show { node }) => {
+            let info = hil.show_obm(&node).await?;
+            print(ctx, &info, |info| output::fields(obm_rows(info)));
+        }
+        NodeCmd::Obm(NodeObmCmd::Set { node, obm }) => {
+            hil.node_set_obm(&node, &register_body(obm)?.obm_details())
+                .await?
+        }
         NodeCmd::Obm(NodeObmCmd::Enable { node }) => {
             hil.node_enable_disable_obm(&node, true).await?
         }
@@ -150,6 +147,65 @@ async fn console(node: &str, ctx: &Ctx) -> Result {
         result = copy => result,
         _ = tokio::signal::ctrl_c() => Ok(()),
     }
+}
+
+const OBM_TYPE_PREFIX: &str = "http://schema.massopencloud.org/haas/v0/obm/";
+
+/// The OBM part of `node register` and `node obm set`; secrets come from stdin or a prompt.
+fn register_body(args: ObmArgs) -> Result<NodeRegister> {
+    let mut body = NodeRegister {
+        obm: None,
+        obmd: None,
+        metadata: None,
+    };
+    if let Some(obm_type) = args.obm_type {
+        let type_uri = if obm_type.contains("://") {
+            obm_type
+        } else {
+            format!("{OBM_TYPE_PREFIX}{obm_type}")
+        };
+        let mut obm = serde_json::Map::new();
+        obm.insert("type".into(), type_uri.into());
+        for (key, value) in [("host", args.host), ("user", args.user)] {
+            if let Some(value) = value {
+                obm.insert(key.into(), value.into());
+            }
+        }
+        for pair in &args.extra {
+            let (key, value) = pair
+                .split_once('=')
+                .ok_or_else(|| CliError::Usage(format!("--set {pair:?}: expected KEY=VALUE")))?;
+            let value = serde_json::from_str(value)
+                .unwrap_or_else(|_| serde_json::Value::String(value.into()));
+            obm.insert(key.into(), value);
+        }
+        obm.insert(
+            "password".into(),
+            secret::read_secret("BMC password")?.into(),
+        );
+        body.obm = Some(obm);
+    } else if let Some(uri) = args.obmd_uri {
+        let admin_token = match args.obmd_admin_token {
+            Some(t) if t != "-" => t,
+            _ => secret::read_secret("OBM admin token")?,
+        };
+        body.obmd = Some(Obmd { uri, admin_token });
+    }
+    Ok(body)
+}
+
+/// `node obm show`: type (short name for ours), enabled, then the members.
+fn obm_rows(info: &ObmInfo) -> Vec<(&str, String)> {
+    let short = info
+        .obm_type
+        .strip_prefix(OBM_TYPE_PREFIX)
+        .unwrap_or(&info.obm_type);
+    let mut rows = vec![
+        ("Type", short.to_string()),
+        ("Enabled", info.enabled.to_string()),
+    ];
+    rows.extend(info.members.iter().map(|(k, v)| (k.as_str(), plain(v))));
+    rows
 }
 
 /// The rows HIL's CLI shows for a node: project and name, each NIC, then metadata.

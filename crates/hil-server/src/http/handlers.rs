@@ -2,29 +2,118 @@
 
 use std::sync::Arc;
 
+use axum::body::Body;
 use axum::extract::State;
+use axum::http::header;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use hil_types::*;
 use serde::Deserialize;
 
 use super::call::{empty, json, Call, NoArgs};
 use crate::error::{ApiError, ApiResult};
+use crate::obm::BmcRequest;
+use crate::ops::obm::ObmAnswer;
 use crate::ops::{self, Ctx};
 
 type S = State<Arc<Ctx>>;
-
-pub async fn not_implemented_obm(State(ctx): S, call: Call) -> ApiResult<Response> {
-    call.caller(&ctx).await?;
-    Err(ApiError::NotImplemented(
-        "Out-of-band management (power, boot device, console) is not implemented yet.".into(),
-    ))
-}
 
 pub async fn not_implemented_headnode(State(ctx): S, call: Call) -> ApiResult<Response> {
     call.caller(&ctx).await?;
     Err(ApiError::NotImplemented(
         "Headnodes are not implemented yet.".into(),
+    ))
+}
+
+// ---- out-of-band management ----
+
+/// An OBM call's answer: HIL's 307 to the node's obmd, or ours.
+fn obm_answer<T>(answer: ObmAnswer<T>, served: impl FnOnce(T) -> Response) -> Response {
+    match answer {
+        ObmAnswer::Redirect(url) => Redirect::temporary(&url).into_response(),
+        ObmAnswer::Served(value) => served(value),
+    }
+}
+
+pub async fn node_enable_disable_obm(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let args: ObmEnable = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    ops::obm::node_enable_disable_obm(&ctx, &caller, call.param("node"), args.enabled).await?;
+    Ok(empty())
+}
+
+async fn node_power(
+    ctx: &Ctx,
+    call: Call,
+    request: BmcRequest,
+    suffix: &str,
+) -> ApiResult<Response> {
+    let caller = call.caller(ctx).await?;
+    let answer = ops::obm::node_power(ctx, &caller, call.param("node"), request, suffix).await?;
+    Ok(obm_answer(answer, |()| empty()))
+}
+
+pub async fn node_power_cycle(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let args: PowerCycle = call.args()?;
+    let force = args.force.unwrap_or(false);
+    node_power(&ctx, call, BmcRequest::PowerCycle { force }, "/power_cycle").await
+}
+
+pub async fn node_power_on(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let NoArgs {} = call.args()?;
+    node_power(&ctx, call, BmcRequest::PowerOn, "/power_on").await
+}
+
+pub async fn node_power_off(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let NoArgs {} = call.args()?;
+    node_power(&ctx, call, BmcRequest::PowerOff, "/power_off").await
+}
+
+pub async fn node_power_status(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let NoArgs {} = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    let answer = ops::obm::node_power_status(&ctx, &caller, call.param("node")).await?;
+    Ok(obm_answer(answer, |state| {
+        json(PowerStatus {
+            power_status: state.as_str().into(),
+        })
+    }))
+}
+
+pub async fn node_set_bootdev(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let args: BootDevice = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    let answer =
+        ops::obm::node_set_bootdev(&ctx, &caller, call.param("node"), &args.bootdev).await?;
+    Ok(obm_answer(answer, |()| empty()))
+}
+
+pub async fn show_console(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let NoArgs {} = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    let answer = ops::obm::show_console(&ctx, &caller, call.param("node")).await?;
+    Ok(obm_answer(answer, |stream| {
+        (
+            [(header::CONTENT_TYPE, "application/octet-stream")],
+            Body::from_stream(stream),
+        )
+            .into_response()
+    }))
+}
+
+pub async fn node_set_obm(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let args: ObmDetails = call.args()?;
+    let registration = ops::obm::validate_details(&ctx, &args)?;
+    let caller = call.caller(&ctx).await?;
+    ops::obm::node_set_obm(&ctx, &caller, call.param("node"), &registration).await?;
+    Ok(empty())
+}
+
+pub async fn show_obm(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let NoArgs {} = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    Ok(json(
+        ops::obm::show_obm(&ctx, &caller, call.param("node")).await?,
     ))
 }
 
@@ -84,7 +173,7 @@ pub async fn list_project_networks(State(ctx): S, call: Call) -> ApiResult<Respo
 
 pub async fn node_register(State(ctx): S, call: Call) -> ApiResult<Response> {
     let args: NodeRegister = call.args()?;
-    ops::nodes::validate_node_register(&args)?;
+    ops::nodes::validate_node_register(&ctx, &args)?;
     let caller = call.caller(&ctx).await?;
     ops::nodes::node_register(&ctx, &caller, call.param("node"), &args).await?;
     Ok(empty())

@@ -63,13 +63,17 @@ pub fn router(ctx: Arc<Ctx>) -> Router {
             "/node/{node}/nic/{nic}/detach_network",
             post(h::node_detach_network),
         )
-        .route("/node/{node}/obm", put(h::not_implemented_obm))
-        .route("/node/{node}/power_cycle", post(h::not_implemented_obm))
-        .route("/node/{node}/power_on", post(h::not_implemented_obm))
-        .route("/node/{node}/power_off", post(h::not_implemented_obm))
-        .route("/node/{node}/boot_device", put(h::not_implemented_obm))
-        .route("/node/{node}/power_status", get(h::not_implemented_obm))
-        .route("/node/{node}/console", get(h::not_implemented_obm))
+        .route("/node/{node}/obm", put(h::node_enable_disable_obm))
+        .route(
+            "/node/{node}/obm_details",
+            put(h::node_set_obm).get(h::show_obm),
+        )
+        .route("/node/{node}/power_cycle", post(h::node_power_cycle))
+        .route("/node/{node}/power_on", post(h::node_power_on))
+        .route("/node/{node}/power_off", post(h::node_power_off))
+        .route("/node/{node}/boot_device", put(h::node_set_bootdev))
+        .route("/node/{node}/power_status", get(h::node_power_status))
+        .route("/node/{node}/console", get(h::show_console))
         .route(
             "/networking_action/{status_id}",
             get(h::show_networking_action),

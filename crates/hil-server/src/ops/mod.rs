@@ -10,6 +10,7 @@ use crate::allocator::Allocator;
 use crate::auth::{Authenticator, Caller};
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
+use crate::obm::ObmService;
 use crate::store::{self, Conn, Store};
 use crate::switches::SwitchRegistry;
 
@@ -17,6 +18,7 @@ pub mod actions;
 pub mod extensions;
 pub mod networks;
 pub mod nodes;
+pub mod obm;
 pub mod projects;
 pub mod switches;
 pub mod users;
@@ -28,6 +30,8 @@ pub struct Ctx {
     pub auth: Authenticator,
     pub allocator: Allocator,
     pub switches: SwitchRegistry,
+    /// Runs BMC requests and keeps serial consoles.
+    pub obm: ObmService,
     /// Wakes the in-process worker when an action is queued.
     pub queue_signal: Arc<Notify>,
     pub http: reqwest::Client,

@@ -9,19 +9,12 @@ use super::{
 };
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::store::{self, actions::NewAction};
+use crate::store::{self, actions::NewAction, obm::ObmRegistration};
 
-/// Part of HIL's `node_register` schema (so checked before authentication): the obmd uri must
-/// be http(s).
-pub fn validate_node_register(body: &NodeRegister) -> ApiResult<()> {
-    let scheme_ok = url::Url::parse(&body.obmd.uri)
-        .map(|u| matches!(u.scheme(), "http" | "https"))
-        .unwrap_or(false);
-    if scheme_ok {
-        Ok(())
-    } else {
-        Err(ApiError::invalid_args())
-    }
+/// Part of HIL's `node_register` schema (so checked before authentication): exactly one of
+/// `obm` and `obmd`, each valid.
+pub fn validate_node_register(ctx: &Ctx, body: &NodeRegister) -> ApiResult<ObmRegistration> {
+    super::obm::validate_details(ctx, &body.obm_details())
 }
 
 pub async fn node_register(
@@ -30,7 +23,7 @@ pub async fn node_register(
     label: &str,
     body: &NodeRegister,
 ) -> ApiResult<()> {
-    validate_node_register(body)?;
+    let obm = &validate_node_register(ctx, body)?;
     require_admin(caller)?;
     let metadata: Vec<(String, String)> = body
         .metadata
@@ -45,8 +38,7 @@ pub async fn node_register(
             if store::nodes::get(&mut tx, label).await?.is_some() {
                 return Err(ApiError::exists("Node", label));
             }
-            let id = store::nodes::insert(&mut tx, label, &body.obmd.uri, &body.obmd.admin_token)
-                .await?;
+            let id = store::nodes::insert(&mut tx, label, obm).await?;
             for (key, json) in metadata {
                 store::nodes::set_metadata(&mut tx, id, key, json).await?;
             }
@@ -57,7 +49,8 @@ pub async fn node_register(
 
 pub async fn node_delete(ctx: &Ctx, caller: &Caller, label: &str) -> ApiResult<()> {
     require_admin(caller)?;
-    ctx.store
+    let node_id = ctx
+        .store
         .retrying(|| async move {
             let mut tx = ctx.store.begin().await?;
             let n = node(&mut tx, label).await?;
@@ -72,9 +65,13 @@ pub async fn node_delete(ctx: &Ctx, caller: &Caller, label: &str) -> ApiResult<(
                 ));
             }
             store::nodes::delete(&mut tx, n.id).await?;
-            tx.commit().await
+            tx.commit().await?;
+            Ok(n.id)
         })
-        .await
+        .await?;
+    // A free node may have its OBM enabled (by an admin); its console goes with it.
+    ctx.obm.consoles.stop(node_id, label).await;
+    Ok(())
 }
 
 pub async fn list_nodes(ctx: &Ctx, _caller: &Caller, is_free: &str) -> ApiResult<Vec<String>> {

@@ -90,40 +90,66 @@ pub async fn project_detach_node(
     project: &str,
     node_label: &str,
 ) -> ApiResult<()> {
-    let release = ctx
+    if ctx.config.release.power_off {
+        // Check first, so a node that may not leave is not powered off; then power off before
+        // the release, so a node that cannot be powered off stays with its tenant.
+        let n = {
+            let mut tx = ctx.store.read().await?;
+            check_detach(ctx, &mut tx, caller, project, node_label)
+                .await?
+                .0
+        };
+        super::obm::power_off_for_release(ctx, &n).await?;
+    }
+    let (n, release) = ctx
         .store
         .retrying(|| async move {
             let mut tx = ctx.store.begin().await?;
-            let pid = project_id(&mut tx, project).await?;
-            require_access(&mut tx, caller, Some(pid)).await?;
-            let n = node(&mut tx, node_label).await?;
-            if n.project_id != Some(pid) {
-                return Err(ApiError::NotFound("Node not in project".into()));
-            }
-            if n.obm_enabled {
-                return Err(ApiError::Blocked("Node's obm is enabled.".into()));
-            }
-            let (attached, pending) = store::nodes::networking_state(&mut tx, n.id).await?;
-            if attached {
-                return Err(ApiError::Blocked("Node attached to a network".into()));
-            }
-            if pending {
-                return Err(ApiError::Blocked("Node has pending network actions".into()));
-            }
-            let release = release_target(ctx, &mut tx, pid).await?;
+            let (n, release) = check_detach(ctx, &mut tx, caller, project, node_label).await?;
             let new_project = match release {
                 Release::Free => None,
                 Release::Maintenance { project_id } => Some(project_id),
             };
             store::nodes::set_project(&mut tx, n.id, new_project).await?;
             tx.commit().await?;
-            Ok(release)
+            Ok((n, release))
         })
         .await?;
+    // The OBM is disabled already, which ended the console; make sure no output is left for
+    // the node's next tenant.
+    ctx.obm.consoles.stop(n.id, &n.label).await;
     if let Release::Maintenance { .. } = release {
         crate::maintenance::notify(ctx, node_label);
     }
     Ok(())
+}
+
+/// `project_detach_node`'s checks, in HIL's order; answers the node and where it goes.
+async fn check_detach(
+    ctx: &Ctx,
+    tx: &mut store::Conn,
+    caller: &Caller,
+    project: &str,
+    node_label: &str,
+) -> ApiResult<(store::nodes::Node, Release)> {
+    let pid = project_id(tx, project).await?;
+    require_access(tx, caller, Some(pid)).await?;
+    let n = node(tx, node_label).await?;
+    if n.project_id != Some(pid) {
+        return Err(ApiError::NotFound("Node not in project".into()));
+    }
+    if n.obm_enabled {
+        return Err(ApiError::Blocked("Node's obm is enabled.".into()));
+    }
+    let (attached, pending) = store::nodes::networking_state(tx, n.id).await?;
+    if attached {
+        return Err(ApiError::Blocked("Node attached to a network".into()));
+    }
+    if pending {
+        return Err(ApiError::Blocked("Node has pending network actions".into()));
+    }
+    let release = release_target(ctx, tx, pid).await?;
+    Ok((n, release))
 }
 
 async fn release_target(ctx: &Ctx, c: &mut store::Conn, from_project: i64) -> ApiResult<Release> {

@@ -22,6 +22,7 @@ use crate::error::{ApiError, ApiResult};
 pub mod actions;
 pub mod networks;
 pub mod nodes;
+pub mod obm;
 pub mod projects;
 pub mod switches;
 pub mod users;

@@ -21,7 +21,8 @@ impl FromRow<'_, AnyRow> for Node {
             project_id: row.try_get("project_id")?,
             obm_enabled: row
                 .try_get::<Option<String>, _>("obmd_node_token")?
-                .is_some(),
+                .is_some()
+                || super::get_bool(row, "obm_enabled")?,
         })
     }
 }
@@ -36,33 +37,36 @@ pub struct Nic {
 }
 
 pub async fn get(c: &mut Conn, label: &str) -> sqlx::Result<Option<Node>> {
-    sqlx::query_as("SELECT id, label, project_id, obmd_node_token FROM node WHERE label = $1")
-        .bind(label)
-        .fetch_optional(c)
-        .await
+    sqlx::query_as(
+        "SELECT id, label, project_id, obmd_node_token, obm_enabled FROM node WHERE label = $1",
+    )
+    .bind(label)
+    .fetch_optional(c)
+    .await
 }
 
 pub async fn get_by_id(c: &mut Conn, id: i64) -> sqlx::Result<Node> {
-    sqlx::query_as("SELECT id, label, project_id, obmd_node_token FROM node WHERE id = $1")
-        .bind(id)
-        .fetch_one(c)
-        .await
+    sqlx::query_as(
+        "SELECT id, label, project_id, obmd_node_token, obm_enabled FROM node WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(c)
+    .await
 }
 
 pub async fn insert(
     c: &mut Conn,
     label: &str,
-    obmd_uri: &str,
-    admin_token: &str,
+    obm: &super::obm::ObmRegistration,
 ) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
-        "INSERT INTO node (label, obmd_uri, obmd_admin_token) VALUES ($1, $2, $3) RETURNING id",
+    let id = sqlx::query_scalar(
+        "INSERT INTO node (label, obmd_uri, obmd_admin_token) VALUES ($1, '', '') RETURNING id",
     )
     .bind(label)
-    .bind(obmd_uri)
-    .bind(admin_token)
-    .fetch_one(c)
-    .await
+    .fetch_one(&mut *c)
+    .await?;
+    super::obm::set_registration(c, id, obm).await?;
+    Ok(id)
 }
 
 /// Deletes a node with its metadata (HIL left metadata dangling, §16 #28).

@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 
 pub const ADMIN: (&str, &str) = ("admin", "admin-pw");
 pub const MOCK: &str = "http://schema.massopencloud.org/haas/v0/switches/mock";
+pub const MOCK_OBM: &str = "http://schema.massopencloud.org/haas/v0/obm/mock";
 
 pub fn use_postgres() -> bool {
     std::env::var("HIL_TEST_DB").is_ok_and(|v| v == "postgres")
@@ -250,8 +251,12 @@ impl TestServer {
         self.ok("PUT", &format!("/v0/project/{name}"), None).await;
     }
 
+    /// A node with a mock OBM (BMC host `bmc-<name>`).
     pub async fn node(&self, name: &str) {
-        let body = json!({"obmd": {"uri": format!("http://obmd.example/node/{name}"), "admin_token": "secret-token"}});
+        // The mock OBM: enabling and disabling it needs no outside service.
+        let obm = json!({"type": MOCK_OBM, "host": format!("bmc-{name}"), "user": "root",
+                         "password": "bmc-secret"});
+        let body = json!({ "obm": obm });
         self.ok("PUT", &format!("/v0/node/{name}"), Some(body))
             .await;
     }

@@ -21,6 +21,8 @@ use serde_json::Value;
 
 use self::dialect::{render, Dialect, Values};
 use self::ssh::{Shell, Target};
+use crate::address::host_and_port;
+
 use super::{
     DriverOptions, PortChange, PortState, SwitchDriver, SwitchError, SwitchErrorKind,
     SwitchSession, SwitchSpec, VlanOp,
@@ -64,27 +66,6 @@ impl CliDriver {
     }
 }
 
-/// Splits HIL's `hostname` into host and SSH port: `switch`, `switch:2222`, `[::1]:2222`.
-pub fn host_and_port(hostname: &str) -> Option<(String, u16)> {
-    if let Some(rest) = hostname.strip_prefix('[') {
-        let (host, after) = rest.split_once(']')?;
-        let port = match after.strip_prefix(':') {
-            Some(p) => p.parse().ok()?,
-            None if after.is_empty() => SSH_PORT,
-            None => return None,
-        };
-        return Some((host.to_string(), port));
-    }
-    match hostname.split_once(':') {
-        Some((host, port)) if !host.is_empty() && !port.contains(':') => {
-            Some((host.to_string(), port.parse().ok()?))
-        }
-        Some(_) => None,
-        None if !hostname.is_empty() => Some((hostname.to_string(), SSH_PORT)),
-        None => None,
-    }
-}
-
 /// The `dummy_vlan` member: HIL accepted anything `int()` took, so a number or a numeric string.
 fn dummy_vlan(config: &serde_json::Map<String, Value>) -> Option<u16> {
     match config.get("dummy_vlan")? {
@@ -123,7 +104,7 @@ impl SwitchDriver for CliDriver {
         let hostname_ok = config
             .get("hostname")
             .and_then(Value::as_str)
-            .and_then(host_and_port)
+            .and_then(|h| host_and_port(h, SSH_PORT))
             .is_some();
         config.len() == keys.len() && strings_ok && dummy_ok && hostname_ok
     }
@@ -135,7 +116,7 @@ impl SwitchDriver for CliDriver {
     async fn open(&self, switch: &SwitchSpec) -> Result<Box<dyn SwitchSession>, SwitchError> {
         let (host, port) = switch
             .field("hostname")
-            .and_then(host_and_port)
+            .and_then(|h| host_and_port(h, SSH_PORT))
             .ok_or_else(|| rejected("the switch's hostname is not host or host:port".into()))?;
         let target = Target {
             host,
@@ -538,20 +519,6 @@ impl SwitchSession for CliSession {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hostnames_may_name_a_port() {
-        assert_eq!(host_and_port("sw1"), Some(("sw1".into(), 22)));
-        assert_eq!(
-            host_and_port("127.0.0.1:2201"),
-            Some(("127.0.0.1".into(), 2201))
-        );
-        assert_eq!(host_and_port("[::1]:2201"), Some(("::1".into(), 2201)));
-        assert_eq!(host_and_port("[::1]"), Some(("::1".into(), 22)));
-        assert_eq!(host_and_port("sw1:notaport"), None);
-        assert_eq!(host_and_port(""), None);
-        assert_eq!(host_and_port("::1"), None);
-    }
 
     #[test]
     fn running_config_in_dell_and_cisco_styles() {

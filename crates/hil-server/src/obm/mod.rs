@@ -1,0 +1,199 @@
+//! The OBM service: runs the BMC requests operations hand it, and keeps serial consoles.
+//!
+//! HIL's power and boot calls answer only once the BMC has (a client scripts `power_off`, then
+//! `set_bootdev`, then `power_on`), so the queue here is in memory: an operation submits a
+//! request and awaits its outcome. Each request runs in its own task, one at a time per node,
+//! bounded by `obm.command_timeout_secs`; a slow or dead BMC holds up nothing but its node.
+//! Drivers come from `hil_drivers::obm` and never see the database.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hil_drivers::obm::{
+    self, obmd::ObmdNode, Bmc, BootDevice, ObmDriver, ObmError, ObmOptions, ObmSpec, PowerState,
+};
+use serde_json::{Map, Value};
+
+use crate::config::ObmConfig;
+use crate::error::{ApiError, ApiResult};
+
+pub mod console;
+use console::ConsoleHub;
+
+/// One BMC request.
+#[derive(Debug, Clone, Copy)]
+pub enum BmcRequest {
+    PowerOn,
+    PowerOff,
+    PowerCycle { force: bool },
+    PowerStatus,
+    SetBootdev(BootDevice),
+}
+
+impl BmcRequest {
+    fn name(self) -> &'static str {
+        match self {
+            BmcRequest::PowerOn => "power on",
+            BmcRequest::PowerOff => "power off",
+            BmcRequest::PowerCycle { .. } => "power cycle",
+            BmcRequest::PowerStatus => "power status",
+            BmcRequest::SetBootdev(_) => "set boot device",
+        }
+    }
+}
+
+/// A node whose OBM is one of our drivers, as operations hand it over.
+#[derive(Clone)]
+pub struct DriverNode {
+    pub id: i64,
+    pub label: String,
+    pub type_uri: String,
+    /// The driver's members, secrets included.
+    pub config: Map<String, Value>,
+}
+
+pub struct ObmService {
+    /// Enabled drivers by type URI.
+    drivers: BTreeMap<&'static str, Arc<dyn ObmDriver>>,
+    options: ObmOptions,
+    http: reqwest::Client,
+    /// Serialises requests per node: BMCs handle one session poorly, two worse.
+    node_locks: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
+    pub consoles: ConsoleHub,
+}
+
+impl ObmService {
+    pub fn new(config: &ObmConfig, data_http: reqwest::Client) -> ObmService {
+        let drivers = obm::all_drivers()
+            .into_iter()
+            .filter(|d| config.enabled.iter().any(|n| n == d.name()))
+            .map(|d| (d.type_uri(), d))
+            .collect();
+        ObmService {
+            drivers,
+            options: config.driver_options(),
+            http: data_http,
+            node_locks: Mutex::new(HashMap::new()),
+            consoles: ConsoleHub::new(config),
+        }
+    }
+
+    /// Checks an `obm` registration: a known, enabled `type` and the driver's members.
+    /// Returns the type URI and the members without `type`.
+    pub fn validate(&self, obm: &Map<String, Value>) -> ApiResult<(String, Map<String, Value>)> {
+        let Some(type_uri) = obm.get("type").and_then(Value::as_str) else {
+            return Err(ApiError::Validation(
+                "OBM member \"type\" is missing or not a string".into(),
+            ));
+        };
+        let driver = self.drivers.get(type_uri).ok_or_else(|| {
+            ApiError::BadArgument(format!("'{type_uri}' is not a valid OBM type."))
+        })?;
+        let mut members = obm.clone();
+        members.remove("type");
+        driver.validate(&members).map_err(ApiError::Validation)?;
+        Ok((type_uri.to_string(), members))
+    }
+
+    fn bmc(&self, node: &DriverNode) -> ApiResult<Arc<dyn Bmc>> {
+        let driver = self.drivers.get(node.type_uri.as_str()).ok_or_else(|| {
+            ApiError::Obm(format!(
+                "OBM type {} of node {} is not enabled on this server (obm.enabled)",
+                node.type_uri, node.label
+            ))
+        })?;
+        let spec = ObmSpec {
+            node: node.label.clone(),
+            config: node.config.clone(),
+        };
+        driver
+            .bmc(&spec, &self.options)
+            .map_err(|e| obm_error(node, "connect", e))
+    }
+
+    fn node_lock(&self, node_id: i64) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.node_locks.lock().unwrap_or_else(|e| e.into_inner());
+        locks.entry(node_id).or_default().clone()
+    }
+
+    /// Runs `request` on the node's BMC and waits for the outcome. The request runs in its
+    /// own task, so it finishes even if the caller goes away.
+    pub async fn execute(
+        &self,
+        node: &DriverNode,
+        request: BmcRequest,
+    ) -> ApiResult<Option<PowerState>> {
+        let bmc = self.bmc(node)?;
+        let lock = self.node_lock(node.id);
+        let limit = self.options.command_timeout;
+        let label = node.label.clone();
+        let task = tokio::spawn(async move {
+            let _turn = tokio::time::timeout(limit, lock.lock_owned())
+                .await
+                .map_err(|_| {
+                    ObmError::new(
+                        obm::ObmErrorKind::Timeout,
+                        format!("the BMC of node {label} is busy with another request"),
+                    )
+                })?;
+            // A power cycle may take two BMC calls (cycle, then power on).
+            tokio::time::timeout(2 * limit + Duration::from_secs(1), run(&*bmc, request))
+                .await
+                .unwrap_or_else(|_| Err(ObmError::timeout("the BMC", limit)))
+        });
+        let outcome = task
+            .await
+            .map_err(|e| ApiError::Internal(format!("BMC task failed: {e}")))?;
+        match outcome {
+            Ok(state) => {
+                tracing::info!(node = %node.label, request = request.name(), "BMC request done");
+                Ok(state)
+            }
+            Err(e) => Err(obm_error(node, request.name(), e)),
+        }
+    }
+
+    /// Starts the node's serial console session, if its BMC has one and consoles are on.
+    pub fn start_console(&self, node: &DriverNode) {
+        match self.bmc(node) {
+            Ok(bmc) if bmc.has_console() => self.consoles.start(node.id, &node.label, bmc),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(node = %node.label, "console not started: {e}"),
+        }
+    }
+
+    /// `POST <uri>/token` on the node's obmd.
+    pub async fn obmd_mint_token(&self, uri: &str, admin_token: &str) -> ApiResult<String> {
+        let node = ObmdNode { uri, admin_token };
+        node.mint_token(&self.http, self.options.command_timeout)
+            .await
+            .map_err(|e| ApiError::Obm(e.message))
+    }
+
+    /// `DELETE <uri>/token` on the node's obmd.
+    pub async fn obmd_revoke_token(&self, uri: &str, admin_token: &str) -> ApiResult<()> {
+        let node = ObmdNode { uri, admin_token };
+        node.revoke_token(&self.http, self.options.command_timeout)
+            .await
+            .map_err(|e| ApiError::Obm(e.message))
+    }
+}
+
+/// One request against one BMC; `power status` answers the state it read.
+async fn run(bmc: &dyn Bmc, request: BmcRequest) -> Result<Option<PowerState>, ObmError> {
+    match request {
+        BmcRequest::PowerOn => bmc.power_on().await.map(|_| None),
+        BmcRequest::PowerOff => bmc.power_off().await.map(|_| None),
+        BmcRequest::PowerCycle { force } => bmc.power_cycle(force).await.map(|_| None),
+        BmcRequest::PowerStatus => bmc.power_status().await.map(Some),
+        BmcRequest::SetBootdev(device) => bmc.set_bootdev(device).await.map(|_| None),
+    }
+}
+
+/// A driver error as the API reports it: what failed, on which node, and why (redacted).
+fn obm_error(node: &DriverNode, what: &str, e: ObmError) -> ApiError {
+    let message = obm::redact_secrets(&node.config, &e.message);
+    tracing::warn!(node = %node.label, request = what, "BMC request failed: {message}");
+    ApiError::Obm(format!("{what} of node {} failed: {message}", node.label))
+}

@@ -58,6 +58,7 @@ pg_reachable() {
 
 # Lab peers: real programs the driver tests talk to (lab/ and the tests' common/ modules).
 FS_VENV=${HIL_FAKESWITCH_VENV:-$HOME/.cache/hil-lab/venv-fs}
+SUSHY_VENV=${HIL_SUSHY_VENV:-$HOME/.cache/hil-lab/venv-sushy}
 ensure_lab_peers() {
   local c missing=""
   for c in ovsdb-server ovs-vswitchd ovs-vsctl ethtool ping ip; do
@@ -67,6 +68,16 @@ ensure_lab_peers() {
     log "installing Open vSwitch and network tools (missing:$missing)"
     apt_install openvswitch-switch ethtool iputils-ping iproute2
   fi
+  if ! command -v ipmi_sim >/dev/null || ! command -v ipmitool >/dev/null; then
+    log "installing OpenIPMI's BMC emulator and ipmitool"
+    apt_install ipmitool openipmi
+  fi
+  if ! "$SUSHY_VENV/bin/python" -c 'import sushy_tools, bcrypt' 2>/dev/null; then
+    log "creating the sushy-tools (Redfish emulator) venv in $SUSHY_VENV"
+    python3 -m venv "$SUSHY_VENV" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$SUSHY_VENV"; }
+    "$SUSHY_VENV/bin/pip" install -q sushy-tools==2.2.0 bcrypt==5.0.0
+  fi
+  export HIL_SUSHY_VENV="$SUSHY_VENV"
   if ! "$FS_VENV/bin/python" -c 'import fake_switches, paramiko' 2>/dev/null; then
     log "creating the fake-switches venv in $FS_VENV"
     python3 -m venv "$FS_VENV" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$FS_VENV"; }

@@ -134,7 +134,10 @@ async fn user_call(
 ) -> Response {
     record(&state, &method, &uri, &headers, &body);
     let mut s = state.lock().unwrap();
-    if s.tokens.get(&id).is_none() || s.tokens.get(&id) != query.get("token") {
+    if s.tokens
+        .get(&id)
+        .is_none_or(|t| Some(t) != query.get("token"))
+    {
         return StatusCode::UNAUTHORIZED.into_response();
     }
     match (method.as_str(), op.as_str()) {

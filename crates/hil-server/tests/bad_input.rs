@@ -515,7 +515,6 @@ async fn node_register() {
             json!({"obm": "ipmi"}),
             json!({"obm": {"host": "h", "user": "u", "password": "p"}}),
             json!({"obm": {"type": 5, "host": "h", "user": "u", "password": "p"}}),
-            json!({"obm": {"type": "http://x/obm/unknown", "host": "h", "user": "u", "password": "p"}}),
             json!({"obm": {"type": IPMI_OBM, "host": "h", "user": "u"}}),
             json!({"obm": {"type": IPMI_OBM, "host": "h", "user": "u", "password": 1}}),
             json!({"obm": {"type": IPMI_OBM, "host": "", "user": "u", "password": "p"}}),

@@ -276,6 +276,34 @@ async fn consoles_hand_over_and_forget_their_output() {
 }
 
 #[tokio::test]
+async fn consoles_resume_when_the_server_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = test_config(dir.path()).await;
+    let s = TestServer::start_with(tempfile::tempdir().unwrap(), config.clone(), true).await;
+    setup(&s, "n1", "mock-restart").await;
+    enable(&s, ALICE, "n1", true).await.empty_ok();
+    s.shutdown().await;
+
+    // The new server keeps the console from its start, before anyone asks for it.
+    let s = TestServer::start_with(tempfile::tempdir().unwrap(), config, true).await;
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    let mut viewer = reqwest::Client::new()
+        .get(format!("{}/v0/node/n1/console", s.url))
+        .basic_auth("alice", Some("alice-pw"))
+        .send()
+        .await
+        .unwrap();
+    let tail = String::from_utf8_lossy(&viewer.chunk().await.unwrap().unwrap()).into_owned();
+    assert!(
+        tail.starts_with("mock console of") && tail.contains("line 2\r\n"),
+        "output of the resumed session is missing: {tail:?}"
+    );
+    drop(viewer);
+    s.shutdown().await;
+    drop(dir);
+}
+
+#[tokio::test]
 async fn release_needs_a_disabled_obm_and_can_power_off() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = test_config(dir.path()).await;

@@ -311,9 +311,29 @@ async fn the_console_keeps_output_and_recovers_a_stale_session() {
         !log_file.exists(),
         "the console log survived disabling the OBM"
     );
-    // The session was closed properly: the BMC has no payload left behind.
-    let out = bmc.ipmitool(&["sol", "info"]);
-    assert!(out.status.success());
+    // The session was closed properly: the BMC has no payload left behind, so a new SOL
+    // client gets a session at once.
+    let probe = tokio::process::Command::new("timeout")
+        .args([
+            "2",
+            "ipmitool",
+            "-I",
+            "lanplus",
+            "-C",
+            "3",
+            "-H",
+            "127.0.0.1",
+            "-p",
+        ])
+        .arg(bmc.port.to_string())
+        .args(["-U", USER, "-P", PASSWORD, "sol", "activate"])
+        .stdin(std::process::Stdio::piped())
+        .output()
+        .await
+        .unwrap();
+    let said = String::from_utf8_lossy(&probe.stdout);
+    assert!(said.contains("SOL Session operational"), "{said:?}");
+    assert!(!said.contains("already active"), "{said:?}");
     assert!(
         !log_text().contains(PASSWORD),
         "the BMC password was logged"

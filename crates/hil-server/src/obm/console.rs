@@ -29,7 +29,15 @@ pub struct ConsoleHub {
     enabled: bool,
     buffer_bytes: usize,
     log_dir: Option<PathBuf>,
-    nodes: Mutex<HashMap<i64, Arc<NodeConsole>>>,
+    nodes: Mutex<HashMap<i64, Kept>>,
+    /// How long `stop` waits for a session to close (it frees the BMC's SOL payload).
+    close_limit: Duration,
+}
+
+/// A kept console and the task that keeps it.
+struct Kept {
+    console: Arc<NodeConsole>,
+    task: tokio::task::JoinHandle<()>,
 }
 
 struct NodeConsole {
@@ -52,6 +60,7 @@ impl ConsoleHub {
             buffer_bytes: config.console_buffer_bytes,
             log_dir: config.console_log_dir.clone(),
             nodes: Mutex::new(HashMap::new()),
+            close_limit: config.command_timeout() + Duration::from_secs(1),
         }
     }
 
@@ -60,10 +69,10 @@ impl ConsoleHub {
     }
 
     fn get(&self, node_id: i64) -> Option<Arc<NodeConsole>> {
-        self.lock().get(&node_id).cloned()
+        self.lock().get(&node_id).map(|kept| kept.console.clone())
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Arc<NodeConsole>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Kept>> {
         self.nodes.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -84,19 +93,24 @@ impl ConsoleHub {
             viewer: watch::channel(0).0,
             stop,
         });
-        nodes.insert(node_id, console.clone());
         let log_file = self.log_file(label);
         let limit = self.buffer_bytes;
-        tokio::spawn(keep_console(console, bmc, stop_rx, limit, log_file));
+        let task = tokio::spawn(keep_console(console.clone(), bmc, stop_rx, limit, log_file));
+        nodes.insert(node_id, Kept { console, task });
         tracing::info!(node = %label, "console session started");
     }
 
     /// Ends the node's session, its viewer's stream, and forgets its output (buffer and
-    /// file), so that the node's next tenant cannot read it.
+    /// file), so that the node's next tenant cannot read it. Returns once the session is
+    /// closed, so the BMC's serial payload is free for whoever comes next.
     pub async fn stop(&self, node_id: i64, label: &str) {
-        if let Some(console) = self.lock().remove(&node_id) {
+        let kept = self.lock().remove(&node_id);
+        if let Some(Kept { console, task }) = kept {
             console.viewer.send_replace(CLOSED);
             console.stop.send_replace(true);
+            if tokio::time::timeout(self.close_limit, task).await.is_err() {
+                tracing::warn!(node = %console.label, "console session did not close in time");
+            }
             tracing::info!(node = %console.label, "console session stopped");
         }
         if let Some(path) = self.log_file(label) {
@@ -110,9 +124,9 @@ impl ConsoleHub {
 
     /// Ends every session (server shutdown). Buffers go with the process; files stay.
     pub fn stop_all(&self) {
-        for (_, console) in self.lock().drain() {
-            console.viewer.send_replace(CLOSED);
-            console.stop.send_replace(true);
+        for (_, kept) in self.lock().drain() {
+            kept.console.viewer.send_replace(CLOSED);
+            kept.console.stop.send_replace(true);
         }
     }
 

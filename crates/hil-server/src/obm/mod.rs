@@ -64,7 +64,7 @@ pub struct ObmService {
 }
 
 impl ObmService {
-    pub fn new(config: &ObmConfig, data_http: reqwest::Client) -> ObmService {
+    pub fn new(config: &ObmConfig, http: reqwest::Client) -> ObmService {
         let drivers = obm::all_drivers()
             .into_iter()
             .filter(|d| config.enabled.iter().any(|n| n == d.name()))
@@ -73,7 +73,7 @@ impl ObmService {
         ObmService {
             drivers,
             options: config.driver_options(),
-            http: data_http,
+            http,
             node_locks: Mutex::new(HashMap::new()),
             consoles: ConsoleHub::new(config),
         }

@@ -137,7 +137,11 @@ pub async fn serve(
     let worker = options
         .worker
         .then(|| tokio::spawn(spawn_worker(&ctx).run(stop_rx)));
-    resume_consoles(&ctx).await;
+    if options.worker {
+        resume_consoles(&ctx).await;
+    } else {
+        ctx.obm.consoles.keep_none();
+    }
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(%addr, "HIL API listening");
     let app = http::router(ctx.clone());

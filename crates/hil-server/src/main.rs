@@ -33,7 +33,7 @@ enum Command {
         /// Address to listen on (overrides `listen` in the config).
         #[arg(long)]
         listen: Option<String>,
-        /// Do not run the networking worker in this process.
+        /// Do not run the networking worker, nor keep serial consoles, in this process.
         #[arg(long)]
         no_worker: bool,
     },

@@ -304,6 +304,26 @@ async fn consoles_resume_when_the_server_restarts() {
 }
 
 #[tokio::test]
+async fn api_only_servers_keep_no_consoles_but_serve_power() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = test_config(dir.path()).await;
+    let s = TestServer::start_with(dir, config, false).await;
+    setup(&s, "n1", "mock-api-only").await;
+    enable(&s, ALICE, "n1", true).await.empty_ok();
+    s.call(ALICE, "POST", "/v0/node/n1/power_on", None)
+        .await
+        .empty_ok();
+    let r = s.call(ALICE, "GET", "/v0/node/n1/console", None).await;
+    r.err(409, "BlockedError");
+    assert!(
+        r.json["msg"].as_str().unwrap().contains("worker"),
+        "{}",
+        r.text
+    );
+    s.shutdown().await;
+}
+
+#[tokio::test]
 async fn release_needs_a_disabled_obm_and_can_power_off() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = test_config(dir.path()).await;

@@ -10,6 +10,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -26,7 +27,8 @@ const LIVE_CHUNKS: usize = 1024;
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 pub struct ConsoleHub {
-    enabled: bool,
+    /// `obm.console`, and this process runs the worker (see `keep_none`).
+    enabled: AtomicBool,
     buffer_bytes: usize,
     log_dir: Option<PathBuf>,
     nodes: Mutex<HashMap<i64, Kept>>,
@@ -56,7 +58,7 @@ const CLOSED: u64 = u64::MAX;
 impl ConsoleHub {
     pub fn new(config: &ObmConfig) -> ConsoleHub {
         ConsoleHub {
-            enabled: config.console,
+            enabled: AtomicBool::new(config.console),
             buffer_bytes: config.console_buffer_bytes,
             log_dir: config.console_log_dir.clone(),
             nodes: Mutex::new(HashMap::new()),
@@ -65,7 +67,14 @@ impl ConsoleHub {
     }
 
     pub fn enabled(&self) -> bool {
-        self.enabled
+        self.enabled.load(Ordering::Relaxed)
+    }
+
+    /// Keeps no consoles in this process. API-only servers (`serve --no-worker`) call it, so
+    /// that only the process running the worker holds SOL sessions: two processes would keep
+    /// taking the one payload a BMC has from each other.
+    pub fn keep_none(&self) {
+        self.enabled.store(false, Ordering::Relaxed);
     }
 
     fn get(&self, node_id: i64) -> Option<Arc<NodeConsole>> {
@@ -78,7 +87,7 @@ impl ConsoleHub {
 
     /// Starts keeping the node's console; a no-op when it is kept already.
     pub fn start(&self, node_id: i64, label: &str, bmc: Arc<dyn Bmc>) {
-        if !self.enabled {
+        if !self.enabled() {
             return;
         }
         let mut nodes = self.lock();

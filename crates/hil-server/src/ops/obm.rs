@@ -232,7 +232,9 @@ pub async fn show_console(
     };
     if !ctx.obm.consoles.enabled() {
         return Err(ApiError::Blocked(
-            "This server keeps no consoles (obm.console = false).".into(),
+            "This server keeps no consoles (obm.console = false, or it runs without the \
+             worker); ask the server that runs the worker."
+                .into(),
         ));
     }
     // After a restart, or when the session was started elsewhere, start keeping it now.

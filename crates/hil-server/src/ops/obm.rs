@@ -137,9 +137,16 @@ pub async fn node_enable_disable_obm(
             tx.commit().await?;
         }
         ObmRegistration::Driver { type_uri, config } => {
-            let mut tx = ctx.store.begin().await?;
-            store::obm::set_enabled(&mut tx, n.id, enabled).await?;
-            tx.commit().await?;
+            // Checked again in the write: the node may have been deleted or moved meanwhile.
+            ctx.store
+                .retrying(|| async move {
+                    let mut tx = ctx.store.begin().await?;
+                    let current = node(&mut tx, label).await?;
+                    require_access(&mut tx, caller, current.project_id).await?;
+                    store::obm::set_enabled(&mut tx, current.id, enabled).await?;
+                    tx.commit().await
+                })
+                .await?;
             if enabled {
                 ctx.obm.start_console(&driver_node(&n, type_uri, &config)?);
             } else {

@@ -687,21 +687,69 @@ async fn public_networks_show_and_list_without_crashing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn not_yet_served_calls_report_the_server_answer() {
-    let s = TestServer::start().await;
+async fn headnode_workflow() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = common::test_config(dir.path()).await;
+    config.headnode.base_imgs = vec!["base-headnode".into(), "base-headnode-2".into()];
+    let s = TestServer::start_with(dir, config, true).await;
     operator_setup(&s).await;
-    // Headnode calls reach /v0 routes (HIL's CLI left /v0 out) and report what HIL answers.
-    for args in [
-        vec!["headnode", "create", "hn0", "physics", "img"],
-        vec!["headnode", "show", "hn0"],
-        vec!["headnode", "list-images"],
-        vec!["headnode", "network", "detach", "hn0", "eth0"],
-    ] {
-        let out = admin(&s, &args).await;
-        assert_eq!(out.code, 1, "hil {args:?}: {out:#?}");
-        // A 501 from the real route, not a 404 from a wrong path.
-        assert_one_error_line(&out.stderr, "not implemented yet");
-    }
+    let images = alice(&s, &["headnode", "list-images", "--json"]).await;
+    assert_eq!(images.json(), json!(["base-headnode", "base-headnode-2"]));
+    alice(&s, &["headnode", "create", "hn0", "physics", "nope"])
+        .await
+        .fails(1, "not a valid image");
+    alice(
+        &s,
+        &["headnode", "create", "hn0", "physics", "base-headnode"],
+    )
+    .await
+    .ok();
+    alice(&s, &["headnode", "nic", "create", "hn0", "eth0"])
+        .await
+        .ok();
+    alice(&s, &["network", "create", "physics-net", "physics"])
+        .await
+        .ok();
+    alice(
+        &s,
+        &[
+            "headnode",
+            "network",
+            "connect",
+            "hn0",
+            "eth0",
+            "physics-net",
+        ],
+    )
+    .await
+    .ok();
+    let shown = alice(&s, &["headnode", "show", "hn0", "--json"])
+        .await
+        .json();
+    assert_eq!(shown["hnics"], json!(["eth0"]));
+    assert_eq!(shown["vncport"], Value::Null);
+    assert_eq!(shown, s.ok("GET", "/v0/headnode/hn0", None).await);
+
+    alice(&s, &["headnode", "start", "hn0"]).await.ok();
+    let shown = alice(&s, &["headnode", "show", "hn0"]).await;
+    assert!(shown.ok().contains("5900"), "{shown:#?}");
+    // Frozen after the first start.
+    alice(&s, &["headnode", "nic", "create", "hn0", "eth1"])
+        .await
+        .fails(1, "can no longer change");
+    alice(&s, &["headnode", "network", "detach", "hn0", "eth0"])
+        .await
+        .fails(1, "can no longer change");
+    alice(&s, &["headnode", "stop", "hn0"]).await.ok();
+    let shown = alice(&s, &["headnode", "show", "hn0", "--json"])
+        .await
+        .json();
+    assert_eq!(shown["vncport"], Value::Null);
+    let listed = alice(&s, &["headnode", "list", "physics", "--json"]).await;
+    assert_eq!(listed.json(), json!(["hn0"]));
+    alice(&s, &["headnode", "delete", "hn0"]).await.ok();
+    let listed = alice(&s, &["headnode", "list", "physics", "--json"]).await;
+    assert_eq!(listed.json(), json!([]));
     s.shutdown().await;
 }
 

@@ -2,6 +2,7 @@
 //! drivers plain values (a port name, a channel, a VLAN id) and records what they report.
 
 pub mod address;
+pub mod headnode;
 pub mod obm;
 pub mod switch;
 

@@ -31,6 +31,7 @@ pub struct Config {
     pub switches: SwitchesConfig,
     pub obm: ObmConfig,
     pub release: ReleaseConfig,
+    pub headnode: HeadnodeConfig,
     pub maintenance: MaintenanceConfig,
     pub limits: LimitsConfig,
     /// Log filter, in `tracing` env-filter syntax (`info`, `hil_server=debug`, ...).
@@ -49,6 +50,7 @@ impl Default for Config {
             switches: SwitchesConfig::default(),
             obm: ObmConfig::default(),
             release: ReleaseConfig::default(),
+            headnode: HeadnodeConfig::default(),
             maintenance: MaintenanceConfig::default(),
             limits: LimitsConfig::default(),
             log: "info".into(),
@@ -306,6 +308,43 @@ pub struct ReleaseConfig {
     pub power_off: bool,
 }
 
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum HeadnodeBackend {
+    /// VMs kept in memory: development and fast tests.
+    Mock,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HeadnodeConfig {
+    pub backend: HeadnodeBackend,
+    /// Images headnodes may be cloned from (HIL's `base_imgs`).
+    pub base_imgs: Vec<String>,
+    /// Seconds allowed for one VM operation (a clone copies a disk).
+    pub command_timeout_secs: f64,
+    /// Let headnodes join networks an administrator created with an explicit VLAN. HIL allowed
+    /// only networks allocated from the pool.
+    pub allow_unallocated_networks: bool,
+}
+
+impl Default for HeadnodeConfig {
+    fn default() -> Self {
+        HeadnodeConfig {
+            backend: HeadnodeBackend::Mock,
+            base_imgs: Vec::new(),
+            command_timeout_secs: 120.0,
+            allow_unallocated_networks: false,
+        }
+    }
+}
+
+impl HeadnodeConfig {
+    pub fn command_timeout(&self) -> Duration {
+        Duration::from_secs_f64(self.command_timeout_secs)
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
 pub struct MaintenanceConfig {
@@ -388,6 +427,10 @@ impl Config {
             }
         }
         self.validate_obm()?;
+        let hn = &self.headnode;
+        if !(hn.command_timeout_secs > 0.0 && hn.command_timeout_secs <= 3600.0) {
+            return Err("headnode.command_timeout_secs must be in (0, 3600]".into());
+        }
         if self.maintenance.project.is_some() != self.maintenance.url.is_some() {
             // Logging is not set up yet while the config loads.
             eprintln!("Warning: maintenance: only one of project and url is set; detaching nodes will fail as in HIL");
@@ -465,6 +508,7 @@ const OWN_KEYS: &[&str] = &[
     "switches",
     "obm",
     "release",
+    "headnode",
     "maintenance",
     "limits",
     "log",

@@ -33,6 +33,9 @@ pub enum ApiError {
     /// never holds a BMC secret.
     #[error("{0}")]
     Obm(String),
+    /// The hypervisor failed a headnode operation (HIL's 500); the message says why.
+    #[error("{0}")]
+    Hypervisor(String),
     /// The database failed or is unreachable. Logged in full; the client sees a generic text.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
@@ -58,6 +61,7 @@ impl ApiError {
             ApiError::NotImplemented(_) => ErrorType::NotImplemented,
             ApiError::MethodNotAllowed(_) => ErrorType::MethodNotAllowed,
             ApiError::Obm(_) => ErrorType::Obm,
+            ApiError::Hypervisor(_) => ErrorType::Server,
             ApiError::Database(sqlx::Error::PoolTimedOut) => ErrorType::Unavailable,
             ApiError::Database(_) | ApiError::Internal(_) => ErrorType::Server,
         }

@@ -22,6 +22,7 @@ pub mod ops;
 pub mod password;
 pub mod store;
 pub mod switches;
+pub mod vms;
 pub mod worker;
 
 use config::{AuthBackend, Config};
@@ -46,6 +47,7 @@ pub async fn context(config: Config) -> Result<Arc<Ctx>, String> {
     Ok(Arc::new(Ctx {
         auth: auth::Authenticator::new(&config.auth),
         obm,
+        vms: vms::VmService::new(&config.headnode),
         switches: switches::SwitchRegistry::from_config(&config),
         config: Arc::new(config),
         store,

@@ -65,7 +65,6 @@ const BLOCKED: &str = "BlockedError";
 const MISMATCH: &str = "ProjectMismatchError";
 const BAD_ARG: &str = "BadArgumentError";
 const ILLEGAL: &str = "IllegalStateError";
-const NOT_IMPL: &str = "NotImplementedError";
 
 const MAC1: &str = "de:ad:be:ef:00:01";
 const MAC2: &str = "de:ad:be:ef:00:02";
@@ -92,9 +91,8 @@ impl Req {
         let r = s
             .call(who.creds, self.method, &self.path, self.body.clone())
             .await;
-        // 501 is the deliberate answer of the routes that are not implemented yet.
         assert!(
-            r.status < 500 || r.status == 501,
+            r.status < 500,
             "{} {} as {}: server error {} {}",
             self.method,
             self.path,
@@ -1146,71 +1144,6 @@ async fn node_delete_metadata() {
         "[{route}] admin: the key is gone"
     );
     w.shutdown().await;
-}
-
-// ---- out-of-band management, console and headnodes: not implemented (501) ----
-
-async fn not_implemented(route: &str, calls: &[Req]) {
-    let w = World::new().await;
-    let before = w.snapshot().await;
-    // Every mismatch is collected, so that one run names all the routes that misbehave.
-    let mut failures = Vec::new();
-    for call in calls {
-        for (who, status, ty) in [
-            (ANON, 401, AUTHZ),
-            (WRONG_PW, 401, AUTHZ),
-            (UNKNOWN, 401, AUTHZ),
-            (MEMBER, 501, NOT_IMPL),
-            (OTHER, 501, NOT_IMPL),
-            (ADMIN_W, 501, NOT_IMPL),
-        ] {
-            let r = call.send(&w.s, who).await;
-            if (r.status, r.json["type"].as_str()) != (status, Some(ty))
-                || !r.json["msg"].is_string()
-            {
-                failures.push(format!(
-                    "{}: expected {status} {ty}, got {} {}",
-                    call.describe(route, who),
-                    r.status,
-                    r.text
-                ));
-            }
-        }
-    }
-    assert_same(route, &before, &w.snapshot().await);
-    w.shutdown().await;
-    assert!(
-        failures.is_empty(),
-        "[{route}] {} calls were not answered as expected:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
-}
-
-#[tokio::test]
-async fn headnode_routes_are_not_implemented() {
-    let calls = [
-        req(
-            "PUT",
-            "/v0/headnode/hn",
-            Some(json!({"project": "proj", "base_img": "img"})),
-        ),
-        req("DELETE", "/v0/headnode/hn", None),
-        req("POST", "/v0/headnode/hn/start", None),
-        req("POST", "/v0/headnode/hn/stop", None),
-        req("PUT", "/v0/headnode/hn/hnic/e0", None),
-        req("DELETE", "/v0/headnode/hn/hnic/e0", None),
-        req(
-            "POST",
-            "/v0/headnode/hn/hnic/e0/connect_network",
-            Some(json!({"network": "proj-net"})),
-        ),
-        req("POST", "/v0/headnode/hn/hnic/e0/detach_network", None),
-        req("GET", "/v0/headnode/hn", None),
-        req("GET", "/v0/headnode_images/", None),
-        req("GET", "/v0/project/proj/headnodes", None),
-    ];
-    not_implemented("headnodes", &calls).await;
 }
 
 // =====================================================================================

@@ -18,11 +18,88 @@ use crate::ops::{self, Ctx};
 
 type S = State<Arc<Ctx>>;
 
-pub async fn not_implemented_headnode(State(ctx): S, call: Call) -> ApiResult<Response> {
-    call.caller(&ctx).await?;
-    Err(ApiError::NotImplemented(
-        "Headnodes are not implemented yet.".into(),
+// ---- headnodes ----
+
+pub async fn headnode_create(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let args: HeadnodeCreate = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    let label = call.param("headnode");
+    ops::headnodes::headnode_create(&ctx, &caller, label, &args.project, &args.base_img).await?;
+    Ok(empty())
+}
+
+pub async fn headnode_delete(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let NoArgs {} = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    ops::headnodes::headnode_delete(&ctx, &caller, call.param("headnode")).await?;
+    Ok(empty())
+}
+
+pub async fn headnode_start(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let NoArgs {} = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    ops::headnodes::headnode_start(&ctx, &caller, call.param("headnode")).await?;
+    Ok(empty())
+}
+
+pub async fn headnode_stop(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let NoArgs {} = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    ops::headnodes::headnode_stop(&ctx, &caller, call.param("headnode")).await?;
+    Ok(empty())
+}
+
+pub async fn headnode_create_hnic(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let NoArgs {} = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    let (headnode, hnic) = (call.param("headnode"), call.param("hnic"));
+    ops::headnodes::headnode_create_hnic(&ctx, &caller, headnode, hnic).await?;
+    Ok(empty())
+}
+
+pub async fn headnode_delete_hnic(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let NoArgs {} = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    let (headnode, hnic) = (call.param("headnode"), call.param("hnic"));
+    ops::headnodes::headnode_delete_hnic(&ctx, &caller, headnode, hnic).await?;
+    Ok(empty())
+}
+
+pub async fn headnode_connect_network(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let args: NetworkRef = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    let (headnode, hnic) = (call.param("headnode"), call.param("hnic"));
+    ops::headnodes::headnode_connect_network(&ctx, &caller, headnode, hnic, &args.network).await?;
+    Ok(empty())
+}
+
+pub async fn headnode_detach_network(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let NoArgs {} = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    let (headnode, hnic) = (call.param("headnode"), call.param("hnic"));
+    ops::headnodes::headnode_detach_network(&ctx, &caller, headnode, hnic).await?;
+    Ok(empty())
+}
+
+pub async fn show_headnode(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let NoArgs {} = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    Ok(json(
+        ops::headnodes::show_headnode(&ctx, &caller, call.param("headnode")).await?,
     ))
+}
+
+pub async fn list_project_headnodes(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let NoArgs {} = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    Ok(json(
+        ops::headnodes::list_project_headnodes(&ctx, &caller, call.param("project")).await?,
+    ))
+}
+
+pub async fn list_headnode_images(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let NoArgs {} = call.args()?;
+    Ok(json(ops::headnodes::list_headnode_images(&ctx)))
 }
 
 // ---- out-of-band management ----

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get, post, put};
+use axum::routing::{get, post, put};
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
@@ -36,10 +36,6 @@ pub fn router(ctx: Arc<Ctx>) -> Router {
         )
         .route("/project/{project}/nodes", get(h::list_project_nodes))
         .route("/project/{project}/networks", get(h::list_project_networks))
-        .route(
-            "/project/{project}/headnodes",
-            get(h::not_implemented_headnode),
-        )
         .route("/nodes/{is_free}", get(h::list_nodes))
         .route(
             "/node/{node}",
@@ -107,14 +103,8 @@ pub fn router(ctx: Arc<Ctx>) -> Router {
                 .get(h::show_port)
                 .post(h::port_action),
         )
-        .route("/headnode/{headnode}", any(h::not_implemented_headnode))
-        .route(
-            "/headnode/{headnode}/{*rest}",
-            any(h::not_implemented_headnode),
-        )
-        .route("/headnode_images", get(h::not_implemented_headnode))
-        .route("/headnode_images/", get(h::not_implemented_headnode))
-        .route("/active_extensions", get(h::list_active_extensions));
+        .route("/active_extensions", get(h::list_active_extensions))
+        .merge(headnode_routes());
     if ctx.auth.is_database() {
         v0 = v0
             .route("/auth/basic/users", get(h::list_users))
@@ -135,11 +125,44 @@ pub fn router(ctx: Arc<Ctx>) -> Router {
     }
     Router::new()
         .nest("/v0", v0.method_not_allowed_fallback(method_not_allowed))
+        // HIL's own `hil headnode` commands left `/v0` out of their URLs (hil-api.md §13.4).
+        .merge(headnode_routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TraceLayer::new_for_http())
         .with_state(ctx)
+}
+
+/// The headnode calls (hil-api.md §4.7), served under `/v0` and, for HIL's CLI, without it.
+fn headnode_routes() -> Router<Arc<Ctx>> {
+    Router::new()
+        .route(
+            "/project/{project}/headnodes",
+            get(h::list_project_headnodes),
+        )
+        .route(
+            "/headnode/{headnode}",
+            put(h::headnode_create)
+                .delete(h::headnode_delete)
+                .get(h::show_headnode),
+        )
+        .route("/headnode/{headnode}/start", post(h::headnode_start))
+        .route("/headnode/{headnode}/stop", post(h::headnode_stop))
+        .route(
+            "/headnode/{headnode}/hnic/{hnic}",
+            put(h::headnode_create_hnic).delete(h::headnode_delete_hnic),
+        )
+        .route(
+            "/headnode/{headnode}/hnic/{hnic}/connect_network",
+            post(h::headnode_connect_network),
+        )
+        .route(
+            "/headnode/{headnode}/hnic/{hnic}/detach_network",
+            post(h::headnode_detach_network),
+        )
+        .route("/headnode_images", get(h::list_headnode_images))
+        .route("/headnode_images/", get(h::list_headnode_images))
 }
 
 /// An unmatched `/v0/...` path with an empty segment (`/v0/project/`) is a call with an empty

@@ -13,9 +13,11 @@ use crate::error::{ApiError, ApiResult};
 use crate::obm::ObmService;
 use crate::store::{self, Conn, Store};
 use crate::switches::SwitchRegistry;
+use crate::vms::VmService;
 
 pub mod actions;
 pub mod extensions;
+pub mod headnodes;
 pub mod networks;
 pub mod nodes;
 pub mod obm;
@@ -32,6 +34,8 @@ pub struct Ctx {
     pub switches: SwitchRegistry,
     /// Runs BMC requests and keeps serial consoles.
     pub obm: ObmService,
+    /// Runs hypervisor calls for headnodes.
+    pub vms: VmService,
     /// Wakes the in-process worker when an action is queued.
     pub queue_signal: Arc<Notify>,
     pub http: reqwest::Client,

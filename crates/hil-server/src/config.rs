@@ -313,6 +313,18 @@ pub struct ReleaseConfig {
 pub enum HeadnodeBackend {
     /// VMs kept in memory: development and fast tests.
     Mock,
+    /// libvirt through `virsh` (docs/drivers.md).
+    Libvirt,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum HeadnodeNetwork {
+    /// A tap per headnode NIC on the Open vSwitch bridge `ovs_bridge`, access VLAN = the
+    /// network's VLAN (`switches.ovsdb` names the OVSDB server).
+    Ovs,
+    /// HIL's Linux bridges `br-vlan<N>`, made by the operator for every pool VLAN.
+    LinuxBridge,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -326,6 +338,21 @@ pub struct HeadnodeConfig {
     /// Let headnodes join networks an administrator created with an explicit VLAN. HIL allowed
     /// only networks allocated from the pool.
     pub allow_unallocated_networks: bool,
+    /// libvirt connection URI.
+    pub libvirt_uri: String,
+    /// The `virsh` command, with any prefix it needs (e.g. `["runuser", "-u", "qemu", "--",
+    /// "virsh"]`).
+    pub virsh: Vec<String>,
+    /// Where headnode disks (copy-on-write overlays), definitions and console logs live.
+    /// Empty: `<data_dir>/headnodes`.
+    pub disk_dir: Option<PathBuf>,
+    /// Address VNC listens on (loopback by default: reach it through an SSH tunnel).
+    pub vnc_listen: String,
+    pub network: HeadnodeNetwork,
+    /// The Open vSwitch bridge headnode taps join (network = "ovs").
+    pub ovs_bridge: String,
+    /// The user QEMU runs as, when HIL must hand it taps and disks (`qemu:///session`).
+    pub vm_user: Option<String>,
 }
 
 impl Default for HeadnodeConfig {
@@ -335,6 +362,13 @@ impl Default for HeadnodeConfig {
             base_imgs: Vec::new(),
             command_timeout_secs: 120.0,
             allow_unallocated_networks: false,
+            libvirt_uri: "qemu:///system".into(),
+            virsh: vec!["virsh".into()],
+            disk_dir: None,
+            vnc_listen: "127.0.0.1".into(),
+            network: HeadnodeNetwork::Ovs,
+            ovs_bridge: "br-hil".into(),
+            vm_user: None,
         }
     }
 }
@@ -431,6 +465,9 @@ impl Config {
         if !(hn.command_timeout_secs > 0.0 && hn.command_timeout_secs <= 3600.0) {
             return Err("headnode.command_timeout_secs must be in (0, 3600]".into());
         }
+        if hn.virsh.is_empty() {
+            return Err("headnode.virsh must name a command".into());
+        }
         if self.maintenance.project.is_some() != self.maintenance.url.is_some() {
             // Logging is not set up yet while the config loads.
             eprintln!("Warning: maintenance: only one of project and url is set; detaching nodes will fail as in HIL");
@@ -477,6 +514,13 @@ impl Config {
             .ssh_known_hosts
             .clone()
             .unwrap_or_else(|| self.data_dir.join("switch_known_hosts"))
+    }
+
+    pub fn headnode_disk_dir(&self) -> PathBuf {
+        self.headnode
+            .disk_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("headnodes"))
     }
 
     pub fn mock_state_dir(&self) -> PathBuf {

@@ -47,7 +47,7 @@ pub async fn context(config: Config) -> Result<Arc<Ctx>, String> {
     Ok(Arc::new(Ctx {
         auth: auth::Authenticator::new(&config.auth),
         obm,
-        vms: vms::VmService::new(&config.headnode),
+        vms: vms::VmService::new(&config),
         switches: switches::SwitchRegistry::from_config(&config),
         config: Arc::new(config),
         store,

@@ -10,10 +10,11 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use hil_drivers::headnode::libvirt::{HostNetwork, LibvirtHypervisor, LibvirtOptions};
 use hil_drivers::headnode::mock::MockHypervisor;
 use hil_drivers::headnode::{Hypervisor, HypervisorError, VmSpec};
 
-use crate::config::{HeadnodeBackend, HeadnodeConfig};
+use crate::config::{Config, HeadnodeBackend, HeadnodeNetwork};
 use crate::error::{ApiError, ApiResult};
 
 pub struct VmService {
@@ -25,17 +26,36 @@ pub struct VmService {
 }
 
 impl VmService {
-    pub fn new(config: &HeadnodeConfig) -> VmService {
-        let (hypervisor, mock): (Arc<dyn Hypervisor>, _) = match config.backend {
+    pub fn new(config: &Config) -> VmService {
+        let hn = &config.headnode;
+        let (hypervisor, mock): (Arc<dyn Hypervisor>, _) = match hn.backend {
             HeadnodeBackend::Mock => {
                 let mock = Arc::new(MockHypervisor::default());
                 (mock.clone(), Some(mock))
+            }
+            HeadnodeBackend::Libvirt => {
+                let network = match hn.network {
+                    HeadnodeNetwork::Ovs => HostNetwork::Ovs {
+                        bridge: hn.ovs_bridge.clone(),
+                        ovsdb: config.switches.ovsdb.clone(),
+                    },
+                    HeadnodeNetwork::LinuxBridge => HostNetwork::LinuxBridge,
+                };
+                let libvirt = LibvirtHypervisor::new(LibvirtOptions {
+                    virsh: hn.virsh.clone(),
+                    uri: hn.libvirt_uri.clone(),
+                    disk_dir: config.headnode_disk_dir(),
+                    vnc_listen: hn.vnc_listen.clone(),
+                    network,
+                    vm_user: hn.vm_user.clone(),
+                });
+                (Arc::new(libvirt), None)
             }
         };
         VmService {
             hypervisor,
             mock,
-            timeout: config.command_timeout(),
+            timeout: hn.command_timeout(),
             vm_locks: Mutex::new(HashMap::new()),
         }
     }

@@ -5,6 +5,7 @@
 
 use async_trait::async_trait;
 
+pub mod libvirt;
 pub mod mock;
 
 /// One NIC of a headnode VM: untagged on `vlan` (HIL's hnics have no channels).

@@ -13,6 +13,7 @@ mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 
 fetch() { # fetch DIR PACKAGE... : download and unpack packages into DIR/root
+  apt-cache show busybox-static >/dev/null 2>&1 || apt-get update -qq
   mkdir -p "$1/debs"
   (cd "$1/debs" && shift && apt-get download -q "$@" >/dev/null)
   for deb in "$1"/debs/*.deb; do dpkg -x "$deb" "$1/root"; done

@@ -72,6 +72,17 @@ ensure_lab_peers() {
     log "installing OpenIPMI's BMC emulator and ipmitool"
     apt_install ipmitool openipmi
   fi
+  missing=""
+  for c in virsh libvirtd busybox; do command -v "$c" >/dev/null || missing="$missing $c"; done
+  if [ -n "$missing" ]; then
+    log "installing libvirt (session mode) and busybox for the headnode VM test (missing:$missing)"
+    apt_install libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu busybox-static
+  fi
+  command -v qemu-img >/dev/null || apt_install qemu-utils
+  # QEMU and the tiny guest, from Debian packages (kept between runs; readable by nobody).
+  export HIL_HEADNODE_LAB=${HIL_HEADNODE_LAB:-/var/tmp/hil-lab/headnode}
+  log "preparing the headnode guest in $HIL_HEADNODE_LAB"
+  lab/build_guest.sh "$HIL_HEADNODE_LAB" >/dev/null
   if ! "$SUSHY_VENV/bin/python" -c 'import sushy_tools, bcrypt' 2>/dev/null; then
     log "creating the sushy-tools (Redfish emulator) venv in $SUSHY_VENV"
     python3 -m venv "$SUSHY_VENV" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$SUSHY_VENV"; }

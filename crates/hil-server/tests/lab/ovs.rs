@@ -210,13 +210,14 @@ impl OvsLab {
 
     /// Whether node `from` can ping node `to` (1-based). A negative answer costs ~1 s.
     pub async fn ping(&self, from: usize, to: usize) -> bool {
+        let ip = self.node(to).ip.clone();
+        self.ping_ip(from, &ip).await
+    }
+
+    /// Whether node `from` can ping address `ip`. A negative answer costs ~1 s.
+    pub async fn ping_ip(&self, from: usize, ip: &str) -> bool {
         for _ in 0..2 {
-            if netns_ok(
-                &self.node(from).ns,
-                &["ping", "-c1", "-W1", &self.node(to).ip],
-            )
-            .await
-            {
+            if netns_ok(&self.node(from).ns, &["ping", "-c1", "-W1", ip]).await {
                 return true;
             }
         }

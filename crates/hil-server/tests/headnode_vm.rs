@@ -1,0 +1,182 @@
+//! A real headnode: a QEMU VM under libvirt (`lab::libvirt`), created and started through
+//! HIL's API on a project network, wired by HIL onto the lab's Open vSwitch (`lab::ovs`) with
+//! the network's VLAN. It boots (seen on its serial console), answers a namespace node on the
+//! same network, is unreachable from another project's network, and leaves nothing behind
+//! when deleted.
+
+mod common;
+mod lab;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use hil_server::config::{HeadnodeBackend, HeadnodeNetwork};
+use lab::libvirt::{LibvirtLab, GUEST_IP, VM_USER};
+use lab::ovs::OvsLab;
+use serde_json::{json, Value};
+
+const OVS: &str = "http://schema.massopencloud.org/haas/v0/switches/ovs";
+const ALICE: Option<(&str, &str)> = Some(("alice", "alice-pw"));
+
+async fn server_for(ovs: &OvsLab, lv: &LibvirtLab) -> TestServer {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path()).await;
+    config.switches.enabled = vec!["ovs".into()];
+    config.switches.ovsdb = ovs.ovsdb();
+    config.allocator.vlans = "100-110".into();
+    let hn = &mut config.headnode;
+    hn.backend = HeadnodeBackend::Libvirt;
+    hn.base_imgs = vec![lv.template.clone()];
+    hn.libvirt_uri = "qemu:///session".into();
+    hn.virsh = vec![lv.virsh_wrapper().display().to_string()];
+    hn.disk_dir = Some(lv.disk_dir());
+    hn.network = HeadnodeNetwork::Ovs;
+    hn.ovs_bridge = ovs.bridge.clone();
+    hn.vm_user = Some(VM_USER.into());
+    TestServer::start_with(dir, config, true).await
+}
+
+async fn alice(s: &TestServer, method: &str, path: &str, body: Option<Value>) -> Resp {
+    s.call(ALICE, method, path, body).await
+}
+
+/// Node `n<i>` on the lab's port i, in `project`, connected untagged to `network`.
+async fn node_on(s: &TestServer, ovs: &OvsLab, i: usize, project: &str, network: &str) {
+    let node = format!("n{i}");
+    s.cabled_node(&node, "ovs0", &ovs.nodes[i - 1].port).await;
+    s.ok(
+        "POST",
+        &format!("/v0/project/{project}/connect_node"),
+        Some(json!({ "node": node })),
+    )
+    .await;
+    let action = s
+        .queued(
+            "POST",
+            &format!("/v0/node/{node}/nic/eth0/connect_network"),
+            Some(json!({ "network": network })),
+        )
+        .await;
+    assert_eq!(action["status"], "DONE", "{action}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_headnode_boots_on_its_project_network_and_leaves_nothing_behind() {
+    let Some(ovs) = OvsLab::start(2).await else {
+        return;
+    };
+    let Some(lv) = LibvirtLab::start() else {
+        return;
+    };
+    let s = server_for(&ovs, &lv).await;
+    s.ok(
+        "PUT",
+        "/v0/switch/ovs0",
+        Some(json!({"type": OVS, "ovs_bridge": ovs.bridge})),
+    )
+    .await;
+    for (project, network) in [("alpha", "alpha-net"), ("beta", "beta-net")] {
+        s.project(project).await;
+        s.ok(
+            "PUT",
+            &format!("/v0/network/{network}"),
+            Some(json!({"owner": project, "access": project, "net_id": ""})),
+        )
+        .await;
+    }
+    s.user("alice", "alice-pw", false, &["alpha"]).await;
+    node_on(&s, &ovs, 1, "alpha", "alpha-net").await;
+    node_on(&s, &ovs, 2, "beta", "beta-net").await;
+
+    // The tenant builds and starts a headnode on the project's network.
+    let create = json!({"project": "alpha", "base_img": lv.template});
+    alice(&s, "PUT", "/v0/headnode/hn", Some(create))
+        .await
+        .empty_ok();
+    alice(&s, "PUT", "/v0/headnode/hn/hnic/eth0", None)
+        .await
+        .empty_ok();
+    alice(
+        &s,
+        "POST",
+        "/v0/headnode/hn/hnic/eth0/connect_network",
+        Some(json!({"network": "alpha-net"})),
+    )
+    .await
+    .empty_ok();
+    let started = Instant::now();
+    alice(&s, "POST", "/v0/headnode/hn/start", None)
+        .await
+        .empty_ok();
+    let shown = alice(&s, "GET", "/v0/headnode/hn", None).await.json;
+    let vm = format!("headnode-{}", shown["uuid"].as_str().unwrap());
+    assert!(lv.domains().contains(&vm), "{:?}", lv.domains());
+
+    // It boots: its serial console says so.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while !lv.console(&vm).contains("HIL-HEADNODE-BOOTED") && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let console = lv.console(&vm);
+    assert!(
+        console.contains("HIL-HEADNODE-BOOTED"),
+        "console: {console}"
+    );
+    eprintln!(
+        "headnode booted {:?} after start was called",
+        started.elapsed()
+    );
+
+    // VNC: the reported port is where the VM's display listens, on loopback.
+    let port: u16 = shown["vncport"]
+        .as_str()
+        .expect("a VNC port")
+        .parse()
+        .unwrap();
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
+
+    // HIL put its tap on the bridge as an access port of alpha-net's VLAN.
+    let tap = hil_drivers::headnode::libvirt::tap_name(&vm, 0);
+    let vlan = s.vlan_of("alpha-net").await;
+    assert_eq!(ovs.port_row(&tap)["tag"], json!(vlan));
+
+    // Same network: the node reaches the headnode. Another project's network: nothing.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut reached = false;
+    while !reached && Instant::now() < deadline {
+        reached = ovs.ping_ip(1, GUEST_IP).await;
+    }
+    assert!(reached, "n1 (alpha-net) cannot reach the headnode");
+    assert!(
+        !ovs.ping_ip(2, GUEST_IP).await,
+        "n2 (beta-net) reached alpha's headnode"
+    );
+
+    // Stop: the VM is off and has no VNC port; start brings the same VM back.
+    alice(&s, "POST", "/v0/headnode/hn/stop", None)
+        .await
+        .empty_ok();
+    assert_eq!(
+        alice(&s, "GET", "/v0/headnode/hn", None).await.json["vncport"],
+        Value::Null
+    );
+    alice(&s, "POST", "/v0/headnode/hn/start", None)
+        .await
+        .empty_ok();
+
+    // Delete: domain, disk overlay and tap are gone.
+    alice(&s, "DELETE", "/v0/headnode/hn", None)
+        .await
+        .empty_ok();
+    assert!(!lv.domains().contains(&vm), "{:?}", lv.domains());
+    let leftovers: Vec<_> = std::fs::read_dir(lv.disk_dir())
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|f| f.starts_with(&vm))
+        .collect();
+    assert!(leftovers.is_empty(), "files left: {leftovers:?}");
+    assert!(!std::path::Path::new("/sys/class/net").join(&tap).exists());
+    assert!(!ovs.vsctl(&["list-ports", &ovs.bridge]).contains(&tap));
+    s.shutdown().await;
+}

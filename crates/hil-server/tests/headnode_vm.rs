@@ -20,7 +20,17 @@ const ALICE: Option<(&str, &str)> = Some(("alice", "alice-pw"));
 
 async fn server_for(ovs: &OvsLab, lv: &LibvirtLab) -> TestServer {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = test_config(dir.path()).await;
+    let config = s_config(ovs, lv, dir.path()).await;
+    TestServer::start_with(dir, config, true).await
+}
+
+/// The configuration that points HIL at the OVS lab and the libvirt lab.
+async fn s_config(
+    ovs: &OvsLab,
+    lv: &LibvirtLab,
+    dir: &std::path::Path,
+) -> hil_server::config::Config {
+    let mut config = test_config(dir).await;
     config.switches.enabled = vec!["ovs".into()];
     config.switches.ovsdb = ovs.ovsdb();
     config.allocator.vlans = "100-110".into();
@@ -33,7 +43,7 @@ async fn server_for(ovs: &OvsLab, lv: &LibvirtLab) -> TestServer {
     hn.network = HeadnodeNetwork::Ovs;
     hn.ovs_bridge = ovs.bridge.clone();
     hn.vm_user = Some(VM_USER.into());
-    TestServer::start_with(dir, config, true).await
+    config
 }
 
 async fn alice(s: &TestServer, method: &str, path: &str, body: Option<Value>) -> Resp {
@@ -108,6 +118,10 @@ async fn a_headnode_boots_on_its_project_network_and_leaves_nothing_behind() {
     alice(&s, "POST", "/v0/headnode/hn/start", None)
         .await
         .empty_ok();
+    eprintln!(
+        "start (clone, define, boot) answered after {:?}",
+        started.elapsed()
+    );
     let shown = alice(&s, "GET", "/v0/headnode/hn", None).await.json;
     let vm = format!("headnode-{}", shown["uuid"].as_str().unwrap());
     assert!(lv.domains().contains(&vm), "{:?}", lv.domains());
@@ -165,9 +179,11 @@ async fn a_headnode_boots_on_its_project_network_and_leaves_nothing_behind() {
         .empty_ok();
 
     // Delete: domain, disk overlay and tap are gone.
+    let deleting = Instant::now();
     alice(&s, "DELETE", "/v0/headnode/hn", None)
         .await
         .empty_ok();
+    eprintln!("delete answered after {:?}", deleting.elapsed());
     assert!(!lv.domains().contains(&vm), "{:?}", lv.domains());
     let leftovers: Vec<_> = std::fs::read_dir(lv.disk_dir())
         .unwrap()
@@ -178,5 +194,56 @@ async fn a_headnode_boots_on_its_project_network_and_leaves_nothing_behind() {
     assert!(leftovers.is_empty(), "files left: {leftovers:?}");
     assert!(!std::path::Path::new("/sys/class/net").join(&tap).exists());
     assert!(!ovs.vsctl(&["list-ports", &ovs.bridge]).contains(&tap));
+    s.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_start_leaves_no_domain_disk_or_tap() {
+    let Some(ovs) = OvsLab::start(0).await else {
+        return;
+    };
+    let Some(lv) = LibvirtLab::start() else {
+        return;
+    };
+    // The tap is made, then adding it to a bridge that does not exist fails: every step
+    // before (overlay, tap) must be taken back.
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = s_config(&ovs, &lv, dir.path()).await;
+    config.headnode.ovs_bridge = "nosuchbr".into();
+    let s = TestServer::start_with(dir, config, true).await;
+    s.project("alpha").await;
+    s.ok(
+        "PUT",
+        "/v0/network/alpha-net",
+        Some(json!({"owner": "alpha", "access": "alpha", "net_id": ""})),
+    )
+    .await;
+    let create = json!({"project": "alpha", "base_img": lv.template});
+    s.ok("PUT", "/v0/headnode/hn", Some(create)).await;
+    s.ok("PUT", "/v0/headnode/hn/hnic/eth0", None).await;
+    s.ok(
+        "POST",
+        "/v0/headnode/hn/hnic/eth0/connect_network",
+        Some(json!({"network": "alpha-net"})),
+    )
+    .await;
+    let r = s.admin("POST", "/v0/headnode/hn/start", None).await;
+    r.err(500, "ServerError");
+    assert!(r.text.contains("nosuchbr"), "{}", r.text);
+    let shown = s.ok("GET", "/v0/headnode/hn", None).await;
+    let vm = format!("headnode-{}", shown["uuid"].as_str().unwrap());
+    assert_eq!(shown["vncport"], Value::Null);
+    assert_eq!(lv.domains(), vec![lv.template.clone()]);
+    let leftovers: Vec<_> = std::fs::read_dir(lv.disk_dir())
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|f| f.starts_with(&vm))
+        .collect();
+    assert!(leftovers.is_empty(), "files left: {leftovers:?}");
+    let tap = hil_drivers::headnode::libvirt::tap_name(&vm, 0);
+    assert!(!std::path::Path::new("/sys/class/net").join(&tap).exists());
+    // Still unstarted, so still changeable.
+    s.ok("PUT", "/v0/headnode/hn/hnic/eth1", None).await;
     s.shutdown().await;
 }

@@ -353,6 +353,11 @@ pub struct HeadnodeConfig {
     pub ovs_bridge: String,
     /// The user QEMU runs as, when HIL must hand it taps and disks (`qemu:///session`).
     pub vm_user: Option<String>,
+    /// For base images given as disk-image paths (not template domains): the libvirt domain
+    /// type (`kvm`, or `qemu` without KVM), memory and vCPUs of the headnode.
+    pub image_domain_type: String,
+    pub image_memory_mib: u64,
+    pub image_vcpus: u32,
 }
 
 impl Default for HeadnodeConfig {
@@ -369,6 +374,9 @@ impl Default for HeadnodeConfig {
             network: HeadnodeNetwork::Ovs,
             ovs_bridge: "br-hil".into(),
             vm_user: None,
+            image_domain_type: "kvm".into(),
+            image_memory_mib: 1024,
+            image_vcpus: 1,
         }
     }
 }

@@ -10,7 +10,9 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hil_drivers::headnode::libvirt::{HostNetwork, LibvirtHypervisor, LibvirtOptions};
+use hil_drivers::headnode::libvirt::{
+    HostNetwork, ImageMachine, LibvirtHypervisor, LibvirtOptions,
+};
 use hil_drivers::headnode::mock::MockHypervisor;
 use hil_drivers::headnode::{Hypervisor, HypervisorError, VmSpec};
 
@@ -48,6 +50,11 @@ impl VmService {
                     vnc_listen: hn.vnc_listen.clone(),
                     network,
                     vm_user: hn.vm_user.clone(),
+                    image_machine: ImageMachine {
+                        domain_type: hn.image_domain_type.clone(),
+                        memory_mib: hn.image_memory_mib,
+                        vcpus: hn.image_vcpus,
+                    },
                 });
                 (Arc::new(libvirt), None)
             }

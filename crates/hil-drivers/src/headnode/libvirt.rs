@@ -48,6 +48,18 @@ pub struct LibvirtOptions {
     /// The user QEMU runs as, when HIL must hand it taps and disk files (`qemu:///session`);
     /// `None` with `qemu:///system`, where libvirt does that itself.
     pub vm_user: Option<String>,
+    /// The machine of headnodes whose base image is a disk image rather than a domain.
+    pub image_machine: ImageMachine,
+}
+
+/// The VM built around a disk-image base (an absolute path in `base_imgs`): it boots that
+/// disk's copy-on-write overlay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageMachine {
+    /// libvirt domain type: `kvm`, or `qemu` where there is no KVM.
+    pub domain_type: String,
+    pub memory_mib: u64,
+    pub vcpus: u32,
 }
 
 pub struct LibvirtHypervisor {
@@ -155,6 +167,27 @@ fn parse_template(name: &str, xml: &str) -> Result<Template, HypervisorError> {
         emulator,
         disks,
     })
+}
+
+/// The template of a headnode cloned from a disk image of `format`: the machine from the
+/// config, booting the image from its first disk.
+fn image_template(path: &str, format: &str, machine: &ImageMachine) -> Template {
+    Template {
+        domain_type: machine.domain_type.clone(),
+        memory_kib: machine.memory_mib * 1024,
+        vcpus: machine.vcpus.to_string(),
+        verbatim: vec![
+            "<os><type arch='x86_64'>hvm</type><boot dev='hd'/></os>".into(),
+            "<features><acpi/><apic/></features>".into(),
+        ],
+        emulator: None,
+        disks: vec![TemplateDisk {
+            source: path.to_string(),
+            format: format.to_string(),
+            target: "vda".into(),
+            bus: "virtio".into(),
+        }],
+    }
 }
 
 /// The tap of a headnode's `index`th NIC: `hn` + 11 hex digits of its uuid + the index, within
@@ -322,16 +355,7 @@ impl LibvirtHypervisor {
     }
 
     async fn build(&self, spec: &VmSpec, undo: &mut Vec<Undo>) -> Result<(), HypervisorError> {
-        let xml = self
-            .virsh(&["dumpxml", &spec.base_img])
-            .await
-            .map_err(|e| {
-                error(format!(
-                    "base image {} is not a libvirt domain: {e}",
-                    spec.base_img
-                ))
-            })?;
-        let template = parse_template(&spec.base_img, &xml)?;
+        let template = self.template(&spec.base_img).await?;
         let dir = &self.options.disk_dir;
         tokio::fs::create_dir_all(dir)
             .await
@@ -373,6 +397,29 @@ impl LibvirtHypervisor {
             .await?;
         undo.push(Undo::Domain(spec.name.clone()));
         Ok(())
+    }
+
+    /// What a headnode of `base_img` is built from: a template domain, or (for an absolute
+    /// path) a disk image.
+    async fn template(&self, base_img: &str) -> Result<Template, HypervisorError> {
+        if Path::new(base_img).is_absolute() {
+            let info = run_program("qemu-img", &["info", "--output=json", base_img]).await?;
+            let format = serde_json::from_str::<serde_json::Value>(&info)
+                .ok()
+                .and_then(|v| v["format"].as_str().map(String::from))
+                .ok_or_else(|| error(format!("qemu-img cannot tell the format of {base_img}")))?;
+            return Ok(image_template(
+                base_img,
+                &format,
+                &self.options.image_machine,
+            ));
+        }
+        let xml = self.virsh(&["dumpxml", base_img]).await.map_err(|e| {
+            error(format!(
+                "base image {base_img} is not a libvirt domain: {e}"
+            ))
+        })?;
+        parse_template(base_img, &xml)
     }
 
     async fn take_back(&self, undo: Vec<Undo>) {
@@ -536,6 +583,11 @@ mod tests {
             vnc_listen: "127.0.0.1".into(),
             network,
             vm_user: None,
+            image_machine: ImageMachine {
+                domain_type: "kvm".into(),
+                memory_mib: 1024,
+                vcpus: 2,
+            },
         })
     }
 
@@ -604,6 +656,29 @@ mod tests {
         let bridged = hypervisor(HostNetwork::LinuxBridge);
         let xml = bridged.domain_xml(&spec, &parse_template("base", TEMPLATE).unwrap());
         assert!(xml.contains("<source bridge='br-vlan1001'/>"), "{xml}");
+    }
+
+    #[test]
+    fn disk_images_boot_their_overlay_on_the_configured_machine() {
+        let h = hypervisor(HostNetwork::LinuxBridge);
+        let template = image_template("/images/debian.qcow2", "qcow2", &h.options.image_machine);
+        let spec = VmSpec {
+            name: "headnode-ab".into(),
+            base_img: "/images/debian.qcow2".into(),
+            nics: vec![],
+        };
+        let xml = h.domain_xml(&spec, &template);
+        let doc = roxmltree::Document::parse(&xml).expect("well-formed");
+        let find = |tag: &str| doc.descendants().find(|n| n.has_tag_name(tag)).unwrap();
+        assert_eq!(find("domain").attribute("type"), Some("kvm"));
+        assert_eq!(find("memory").text(), Some("1048576"));
+        assert_eq!(find("vcpu").text(), Some("2"));
+        assert_eq!(find("boot").attribute("dev"), Some("hd"));
+        assert_eq!(
+            find("source").attribute("file"),
+            Some("/var/lib/hil/headnodes/headnode-ab-vda.qcow2")
+        );
+        assert_eq!(template.disks[0].format, "qcow2");
     }
 
     #[test]

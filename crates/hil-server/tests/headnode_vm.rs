@@ -141,6 +141,17 @@ async fn a_headnode_boots_on_its_project_network_and_leaves_nothing_behind() {
         started.elapsed()
     );
 
+    // Its disk is a copy-on-write overlay of the template's disk.
+    let overlay = lv.disk_dir().join(format!("{vm}-vda.qcow2"));
+    let info = lab::must(
+        "qemu-img",
+        &["info", "-U", "--output=json", overlay.to_str().unwrap()],
+    );
+    let info: Value = serde_json::from_str(&info).unwrap();
+    assert_eq!(info["format"], "qcow2");
+    let base = lv.dir.path().join("base.raw");
+    assert_eq!(info["backing-filename"], base.display().to_string());
+
     // VNC: the reported port is where the VM's display listens, on loopback.
     let port: u16 = shown["vncport"]
         .as_str()

@@ -4,6 +4,7 @@
 pub mod address;
 pub mod headnode;
 pub mod obm;
+pub mod registration;
 pub mod switch;
 
 pub use switch::{

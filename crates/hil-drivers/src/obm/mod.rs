@@ -14,6 +14,10 @@ pub mod mock;
 pub mod obmd;
 pub mod redfish;
 
+pub use crate::registration::{
+    check_members, is_secret_member, public_members, redact_secrets, OptionalMember,
+};
+
 /// Settings every OBM driver honours, from the server's `[obm]` config.
 #[derive(Debug, Clone)]
 pub struct ObmOptions {
@@ -64,30 +68,6 @@ impl fmt::Debug for ObmSpec {
             .field("node", &self.node)
             .finish_non_exhaustive()
     }
-}
-
-/// Whether a registration member holds a secret (never shown, never logged).
-pub fn is_secret_member(key: &str) -> bool {
-    key.contains("password") || key.contains("token")
-}
-
-/// `text` with every secret member of `config` replaced by `********`.
-pub fn redact_secrets(config: &Map<String, Value>, text: &str) -> String {
-    config
-        .iter()
-        .filter(|(k, _)| is_secret_member(k))
-        .filter_map(|(_, v)| v.as_str())
-        .filter(|s| !s.is_empty())
-        .fold(text.to_string(), |acc, s| acc.replace(s, "********"))
-}
-
-/// `config` without its secret members: what an API call may show.
-pub fn public_members(config: &Map<String, Value>) -> Map<String, Value> {
-    config
-        .iter()
-        .filter(|(k, _)| !is_secret_member(k))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
 }
 
 /// Where a node boots from next (HIL's `bootdev` values).
@@ -229,36 +209,6 @@ pub fn all_drivers() -> Vec<Arc<dyn ObmDriver>> {
     ]
 }
 
-/// An optional registration member: its name and a check of its value's type.
-pub type OptionalMember = (&'static str, fn(&Value) -> bool);
-
-/// Checks that `config` has the members `required` (strings) and only those plus `optional`
-/// ones, whose types `optional_ok` checks. Shared by the drivers' closed schemas.
-pub fn check_members(
-    config: &Map<String, Value>,
-    required: &[&str],
-    optional: &[OptionalMember],
-) -> Result<(), String> {
-    for key in required {
-        match config.get(*key) {
-            Some(Value::String(_)) => {}
-            Some(_) => return Err(format!("OBM member {key:?} must be a string")),
-            None => return Err(format!("OBM member {key:?} is missing")),
-        }
-    }
-    for (key, value) in config {
-        if required.contains(&key.as_str()) {
-            continue;
-        }
-        match optional.iter().find(|(name, _)| name == key) {
-            Some((_, ok)) if ok(value) => {}
-            Some(_) => return Err(format!("OBM member {key:?} has the wrong type")),
-            None => return Err(format!("OBM member {key:?} is not allowed")),
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -269,40 +219,13 @@ mod tests {
     }
 
     #[test]
-    fn secrets_are_hidden_and_redacted() {
-        let config = map(json!({"host": "bmc", "user": "root", "password": "calvin"}));
-        assert_eq!(
-            public_members(&config),
-            map(json!({"host": "bmc", "user": "root"}))
-        );
-        assert_eq!(
-            redact_secrets(&config, "login root/calvin refused"),
-            "login root/******** refused"
-        );
+    fn specs_do_not_print_their_secrets() {
         let spec = ObmSpec {
             node: "n1".into(),
-            config,
+            config: map(json!({"host": "bmc", "password": "calvin"})),
         };
         assert!(!format!("{spec:?}").contains("calvin"));
-    }
-
-    #[test]
-    fn member_checks_name_the_member() {
-        let opt: &[OptionalMember] = &[("verify_tls", Value::is_boolean)];
-        let ok = map(json!({"host": "h", "verify_tls": false}));
-        assert_eq!(check_members(&ok, &["host"], opt), Ok(()));
-        let missing = map(json!({}));
-        assert!(check_members(&missing, &["host"], opt)
-            .unwrap_err()
-            .contains("\"host\" is missing"));
-        let extra = map(json!({"host": "h", "port": 1}));
-        assert!(check_members(&extra, &["host"], opt)
-            .unwrap_err()
-            .contains("\"port\" is not allowed"));
-        let wrong = map(json!({"host": "h", "verify_tls": "no"}));
-        assert!(check_members(&wrong, &["host"], opt)
-            .unwrap_err()
-            .contains("wrong type"));
+        assert_eq!(spec.redact("pw calvin"), "pw ********");
     }
 
     #[test]

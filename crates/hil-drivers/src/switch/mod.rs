@@ -46,21 +46,9 @@ impl SwitchSpec {
         self.config.get(key).and_then(|v| v.as_str())
     }
 
-    /// Values that must never appear in logs or error messages.
-    pub fn secrets(&self) -> Vec<&str> {
-        self.config
-            .iter()
-            .filter(|(k, _)| k.contains("password"))
-            .filter_map(|(_, v)| v.as_str())
-            .filter(|s| !s.is_empty())
-            .collect()
-    }
-
     /// `text` with every secret of this switch replaced by `********`.
     pub fn redact(&self, text: &str) -> String {
-        self.secrets()
-            .into_iter()
-            .fold(text.to_string(), |acc, s| acc.replace(s, "********"))
+        crate::registration::redact_secrets(&self.config, text)
     }
 }
 
@@ -242,16 +230,7 @@ pub trait SwitchSession: Send {
     async fn close(self: Box<Self>) -> Result<(), SwitchError>;
 }
 
-/// Checks that `config` has exactly the string members `keys` (HIL's closed driver schemas).
-pub fn has_exactly_string_members(
-    config: &serde_json::Map<String, serde_json::Value>,
-    keys: &[&str],
-) -> bool {
-    config.len() == keys.len()
-        && keys
-            .iter()
-            .all(|k| config.get(*k).is_some_and(|v| v.is_string()))
-}
+pub use crate::registration::has_exactly_string_members;
 
 #[cfg(test)]
 mod tests {

@@ -16,6 +16,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod keyed_lock;
 pub mod maintenance;
 pub mod obm;
 pub mod ops;

@@ -5,9 +5,8 @@
 //! (it completes even if the client goes away), one at a time per VM, bounded by
 //! `headnode.command_timeout_secs`; API threads are never blocked.
 
-use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use hil_drivers::headnode::libvirt::{
@@ -18,13 +17,14 @@ use hil_drivers::headnode::{Hypervisor, HypervisorError, VmSpec};
 
 use crate::config::{Config, HeadnodeBackend, HeadnodeNetwork};
 use crate::error::{ApiError, ApiResult};
+use crate::keyed_lock::KeyedLocks;
 
 pub struct VmService {
     hypervisor: Arc<dyn Hypervisor>,
     /// The mock backend, when configured, for tests and development.
     pub mock: Option<Arc<MockHypervisor>>,
     timeout: Duration,
-    vm_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    vm_locks: KeyedLocks<String>,
 }
 
 impl VmService {
@@ -63,13 +63,8 @@ impl VmService {
             hypervisor,
             mock,
             timeout: hn.command_timeout(),
-            vm_locks: Mutex::new(HashMap::new()),
+            vm_locks: KeyedLocks::default(),
         }
-    }
-
-    fn lock_of(&self, vm: &str) -> Arc<tokio::sync::Mutex<()>> {
-        let mut locks = self.vm_locks.lock().unwrap_or_else(|e| e.into_inner());
-        locks.entry(vm.to_string()).or_default().clone()
     }
 
     /// Runs `call` on the hypervisor for VM `vm` in its own task and waits for it.
@@ -80,7 +75,7 @@ impl VmService {
         Fut: Future<Output = Result<T, HypervisorError>> + Send,
     {
         let hypervisor = self.hypervisor.clone();
-        let lock = self.lock_of(vm);
+        let lock = self.vm_locks.of(&vm.to_string());
         let limit = self.timeout;
         let task = tokio::spawn(async move {
             let _turn = lock.lock_owned().await;

@@ -115,8 +115,7 @@ impl ConsoleHub {
     pub async fn stop(&self, node_id: i64, label: &str) {
         let kept = self.lock().remove(&node_id);
         if let Some(Kept { console, task }) = kept {
-            console.viewer.send_replace(CLOSED);
-            console.stop.send_replace(true);
+            console.end();
             if tokio::time::timeout(self.close_limit, task).await.is_err() {
                 tracing::warn!(node = %console.label, "console session did not close in time");
             }
@@ -134,8 +133,7 @@ impl ConsoleHub {
     /// Ends every session (server shutdown). Buffers go with the process; files stay.
     pub fn stop_all(&self) {
         for (_, kept) in self.lock().drain() {
-            kept.console.viewer.send_replace(CLOSED);
-            kept.console.stop.send_replace(true);
+            kept.console.end();
         }
     }
 
@@ -199,6 +197,12 @@ impl ConsoleHub {
 }
 
 impl NodeConsole {
+    /// Ends the viewer's stream and tells the session task to close the session.
+    fn end(&self) {
+        self.viewer.send_replace(CLOSED);
+        self.stop.send_replace(true);
+    }
+
     /// Keeps the last `limit` bytes and hands the chunk to the viewer.
     fn record(&self, chunk: &[u8], limit: usize) {
         let mut tail = self.tail.lock().unwrap_or_else(|e| e.into_inner());

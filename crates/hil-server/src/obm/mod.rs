@@ -6,8 +6,8 @@
 //! bounded by `obm.command_timeout_secs`; a slow or dead BMC holds up nothing but its node.
 //! Drivers come from `hil_drivers::obm` and never see the database.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use hil_drivers::obm::{
@@ -17,6 +17,7 @@ use serde_json::{Map, Value};
 
 use crate::config::ObmConfig;
 use crate::error::{ApiError, ApiResult};
+use crate::keyed_lock::KeyedLocks;
 
 pub mod console;
 use console::ConsoleHub;
@@ -59,7 +60,7 @@ pub struct ObmService {
     options: ObmOptions,
     http: reqwest::Client,
     /// Serialises requests per node: BMCs handle one session poorly, two worse.
-    node_locks: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
+    node_locks: KeyedLocks<i64>,
     pub consoles: ConsoleHub,
 }
 
@@ -74,7 +75,7 @@ impl ObmService {
             drivers,
             options: config.driver_options(),
             http,
-            node_locks: Mutex::new(HashMap::new()),
+            node_locks: KeyedLocks::default(),
             consoles: ConsoleHub::new(config),
         }
     }
@@ -112,11 +113,6 @@ impl ObmService {
             .map_err(|e| obm_error(node, "connect", e))
     }
 
-    fn node_lock(&self, node_id: i64) -> Arc<tokio::sync::Mutex<()>> {
-        let mut locks = self.node_locks.lock().unwrap_or_else(|e| e.into_inner());
-        locks.entry(node_id).or_default().clone()
-    }
-
     /// Runs `request` on the node's BMC and waits for the outcome. The request runs in its
     /// own task, so it finishes even if the caller goes away.
     pub async fn execute(
@@ -125,7 +121,7 @@ impl ObmService {
         request: BmcRequest,
     ) -> ApiResult<Option<PowerState>> {
         let bmc = self.bmc(node)?;
-        let lock = self.node_lock(node.id);
+        let lock = self.node_locks.of(&node.id);
         let limit = self.options.command_timeout;
         let label = node.label.clone();
         let task = tokio::spawn(async move {

@@ -31,22 +31,6 @@ pub enum ObmAnswer<T> {
 /// A node's serial console for one viewer.
 pub type ConsoleStream = BoxStream<'static, Result<Bytes, Infallible>>;
 
-/// Where a node's OBM calls go once they are allowed.
-enum Target {
-    Obmd { uri: String, token: String },
-    Driver(DriverNode),
-}
-
-impl Target {
-    fn redirect(&self, suffix: &str) -> Option<String> {
-        match self {
-            // The token goes in verbatim, as HIL does; obmd mints hex tokens.
-            Target::Obmd { uri, token } => Some(format!("{uri}{suffix}?token={token}")),
-            Target::Driver(_) => None,
-        }
-    }
-}
-
 /// Checks `obm`/`obmd` of `node_register` and `node_set_obm` (before authentication, like
 /// the rest of HIL's schema): exactly one of them, an http(s) obmd uri, a known OBM type with
 /// the members its driver wants.
@@ -88,8 +72,15 @@ fn driver_node(node: &Node, type_uri: String, config: &str) -> ApiResult<DriverN
     })
 }
 
-/// The checks every OBM call shares: 404 node → 401 project(node.project) → 409 disabled.
-async fn enabled_target(ctx: &Ctx, caller: &Caller, label: &str) -> ApiResult<Target> {
+/// The checks every OBM call shares (404 node → 401 project(node.project) → 409 disabled),
+/// then where the call goes: the node's driver here, or (`Err`) the URL on the node's obmd
+/// that HIL redirects the call at obmd path `suffix` to.
+async fn destination(
+    ctx: &Ctx,
+    caller: &Caller,
+    label: &str,
+    suffix: &str,
+) -> ApiResult<Result<DriverNode, String>> {
     let mut tx = ctx.store.read().await?;
     let n = node(&mut tx, label).await?;
     require_access(&mut tx, caller, n.project_id).await?;
@@ -98,13 +89,12 @@ async fn enabled_target(ctx: &Ctx, caller: &Caller, label: &str) -> ApiResult<Ta
         return Err(ApiError::Blocked("OBM is not enabled".into()));
     }
     match obm.registration {
-        ObmRegistration::Obmd { uri, .. } => Ok(Target::Obmd {
-            uri,
-            token: obm.obmd_token.unwrap_or_default(),
-        }),
-        ObmRegistration::Driver { type_uri, config } => {
-            Ok(Target::Driver(driver_node(&n, type_uri, &config)?))
-        }
+        // The token goes in verbatim, as HIL does; obmd mints hex tokens.
+        ObmRegistration::Obmd { uri, .. } => Ok(Err(format!(
+            "{uri}{suffix}?token={}",
+            obm.obmd_token.unwrap_or_default()
+        ))),
+        ObmRegistration::Driver { type_uri, config } => Ok(Ok(driver_node(&n, type_uri, &config)?)),
     }
 }
 
@@ -166,12 +156,9 @@ pub async fn node_power(
     request: BmcRequest,
     suffix: &str,
 ) -> ApiResult<ObmAnswer<()>> {
-    let target = enabled_target(ctx, caller, label).await?;
-    if let Some(url) = target.redirect(suffix) {
-        return Ok(ObmAnswer::Redirect(url));
-    }
-    let Target::Driver(n) = target else {
-        unreachable!("only obmd nodes redirect")
+    let n = match destination(ctx, caller, label, suffix).await? {
+        Ok(n) => n,
+        Err(url) => return Ok(ObmAnswer::Redirect(url)),
     };
     ctx.obm.execute(&n, request).await?;
     Ok(ObmAnswer::Served(()))
@@ -183,17 +170,13 @@ pub async fn node_power_status(
     caller: &Caller,
     label: &str,
 ) -> ApiResult<ObmAnswer<PowerState>> {
-    let target = enabled_target(ctx, caller, label).await?;
-    match target {
-        Target::Driver(n) => {
-            let state = ctx.obm.execute(&n, BmcRequest::PowerStatus).await?;
-            let state = state.ok_or_else(|| ApiError::Internal("no power state".into()))?;
-            Ok(ObmAnswer::Served(state))
-        }
-        obmd => Ok(ObmAnswer::Redirect(
-            obmd.redirect("/power_status").unwrap_or_default(),
-        )),
-    }
+    let n = match destination(ctx, caller, label, "/power_status").await? {
+        Ok(n) => n,
+        Err(url) => return Ok(ObmAnswer::Redirect(url)),
+    };
+    let state = ctx.obm.execute(&n, BmcRequest::PowerStatus).await?;
+    let state = state.ok_or_else(|| ApiError::Internal("no power state".into()))?;
+    Ok(ObmAnswer::Served(state))
 }
 
 /// `PUT /node/<node>/boot_device`. obmd validates `bootdev` itself; our drivers take HIL's
@@ -204,21 +187,17 @@ pub async fn node_set_bootdev(
     label: &str,
     bootdev: &str,
 ) -> ApiResult<ObmAnswer<()>> {
-    let target = enabled_target(ctx, caller, label).await?;
-    match target {
-        Target::Driver(n) => {
-            let device = BootDevice::parse(bootdev).ok_or_else(|| {
-                ApiError::BadArgument(format!(
-                    "Invalid boot device {bootdev:?}: use pxe, disk or none."
-                ))
-            })?;
-            ctx.obm.execute(&n, BmcRequest::SetBootdev(device)).await?;
-            Ok(ObmAnswer::Served(()))
-        }
-        obmd => Ok(ObmAnswer::Redirect(
-            obmd.redirect("/boot_device").unwrap_or_default(),
-        )),
-    }
+    let n = match destination(ctx, caller, label, "/boot_device").await? {
+        Ok(n) => n,
+        Err(url) => return Ok(ObmAnswer::Redirect(url)),
+    };
+    let device = BootDevice::parse(bootdev).ok_or_else(|| {
+        ApiError::BadArgument(format!(
+            "Invalid boot device {bootdev:?}: use pxe, disk or none."
+        ))
+    })?;
+    ctx.obm.execute(&n, BmcRequest::SetBootdev(device)).await?;
+    Ok(ObmAnswer::Served(()))
 }
 
 /// `GET /node/<node>/console`: the buffered tail, then live output, until another viewer
@@ -228,14 +207,9 @@ pub async fn show_console(
     caller: &Caller,
     label: &str,
 ) -> ApiResult<ObmAnswer<ConsoleStream>> {
-    let target = enabled_target(ctx, caller, label).await?;
-    let n = match target {
-        Target::Driver(n) => n,
-        obmd => {
-            return Ok(ObmAnswer::Redirect(
-                obmd.redirect("/console").unwrap_or_default(),
-            ))
-        }
+    let n = match destination(ctx, caller, label, "/console").await? {
+        Ok(n) => n,
+        Err(url) => return Ok(ObmAnswer::Redirect(url)),
     };
     if !ctx.obm.consoles.enabled() {
         return Err(ApiError::Blocked(

@@ -196,12 +196,7 @@ async fn a_headnode_boots_on_its_project_network_and_leaves_nothing_behind() {
         .empty_ok();
     eprintln!("delete answered after {:?}", deleting.elapsed());
     assert!(!lv.domains().contains(&vm), "{:?}", lv.domains());
-    let leftovers: Vec<_> = std::fs::read_dir(lv.disk_dir())
-        .unwrap()
-        .filter_map(Result::ok)
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|f| f.starts_with(&vm))
-        .collect();
+    let leftovers = lv.files_of(&vm);
     assert!(leftovers.is_empty(), "files left: {leftovers:?}");
     assert!(!std::path::Path::new("/sys/class/net").join(&tap).exists());
     assert!(!ovs.vsctl(&["list-ports", &ovs.bridge]).contains(&tap));
@@ -245,12 +240,7 @@ async fn a_failed_start_leaves_no_domain_disk_or_tap() {
     let vm = format!("headnode-{}", shown["uuid"].as_str().unwrap());
     assert_eq!(shown["vncport"], Value::Null);
     assert_eq!(lv.domains(), vec![lv.template.clone()]);
-    let leftovers: Vec<_> = std::fs::read_dir(lv.disk_dir())
-        .unwrap()
-        .filter_map(Result::ok)
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|f| f.starts_with(&vm))
-        .collect();
+    let leftovers = lv.files_of(&vm);
     assert!(leftovers.is_empty(), "files left: {leftovers:?}");
     let tap = hil_drivers::headnode::libvirt::tap_name(&vm, 0);
     assert!(!std::path::Path::new("/sys/class/net").join(&tap).exists());

@@ -25,13 +25,6 @@ pub struct FakeSwitch {
     child: Child,
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
 impl FakeSwitch {
     /// Starts one emulator of `model` with the given port names, or None (see
     /// `super::available`) when the venv is missing.
@@ -45,7 +38,7 @@ impl FakeSwitch {
         if !super::available("fake-switches", missing) {
             return None;
         }
-        let port = free_port();
+        let port = super::free_tcp_port();
         let password = format!("pw-{}", uuid::Uuid::new_v4().simple());
         let mut child = Command::new(&py)
             .arg(super::scripts_dir().join("fakeswitch.py"))

@@ -19,20 +19,6 @@ pub struct IpmiSim {
     child: Child,
 }
 
-fn free_udp_port() -> u16 {
-    std::net::UdpSocket::bind("127.0.0.1:0")
-        .and_then(|s| s.local_addr())
-        .map(|a| a.port())
-        .expect("free udp port")
-}
-
-fn free_tcp_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free tcp port")
-}
-
 impl IpmiSim {
     /// Starts a BMC, or returns None (see `super::available`) when OpenIPMI is missing.
     pub fn start() -> Option<IpmiSim> {
@@ -41,8 +27,8 @@ impl IpmiSim {
             return None;
         }
         let dir = tempfile::tempdir().expect("tempdir");
-        let port = free_udp_port();
-        let console_port = free_tcp_port();
+        let port = super::free_udp_port();
+        let console_port = super::free_tcp_port();
         write_files(dir.path(), port, console_port);
         let child = Command::new("ipmi_sim")
             .arg("-c")

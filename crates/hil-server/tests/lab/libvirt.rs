@@ -113,6 +113,16 @@ impl LibvirtLab {
             .collect()
     }
 
+    /// The files in the disk directory that belong to VM `name` (overlays, definition, log).
+    pub fn files_of(&self, name: &str) -> Vec<String> {
+        std::fs::read_dir(self.disk_dir())
+            .unwrap()
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|f| f.starts_with(name))
+            .collect()
+    }
+
     /// The serial console output of VM `name` so far.
     pub fn console(&self, name: &str) -> String {
         std::fs::read_to_string(self.disk_dir().join(format!("{name}.console.log")))

@@ -56,6 +56,22 @@ pub fn missing_program(programs: &[&str]) -> Option<String> {
         .map(|p| format!("{p} is not installed"))
 }
 
+/// A TCP port on 127.0.0.1 that nothing listens on (for a peer to bind next).
+pub fn free_tcp_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free tcp port")
+}
+
+/// A UDP port on 127.0.0.1 that nothing uses.
+pub fn free_udp_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .map(|a| a.port())
+        .expect("free udp port")
+}
+
 /// Runs a command, panicking with its stderr if it cannot start.
 pub fn run(program: &str, args: &[&str]) -> Output {
     Command::new(program)

@@ -43,13 +43,6 @@ pub struct Sushy {
     dir: tempfile::TempDir,
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
 /// `text` as a single-quoted Python string literal.
 fn py_str(text: &str) -> String {
     format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
@@ -133,7 +126,7 @@ impl Sushy {
         let line = format!("{USER}:{}\n", String::from_utf8_lossy(&hash.stdout).trim());
         std::fs::write(&htpasswd, line).expect("htpasswd");
 
-        let port = free_port();
+        let port = super::free_tcp_port();
         let entries: String = systems
             .iter()
             .enumerate()

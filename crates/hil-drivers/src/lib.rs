@@ -3,6 +3,7 @@
 
 pub mod address;
 pub mod headnode;
+pub mod http_error;
 pub mod obm;
 pub mod registration;
 pub mod switch;

@@ -30,6 +30,8 @@ use reqwest::{Method, StatusCode, Url};
 use serde_json::{json, Map, Value};
 use tokio::sync::OnceCell;
 
+use crate::http_error::error_chain;
+
 use super::{
     check_members, Bmc, BootDevice, ObmDriver, ObmError, ObmErrorKind, ObmOptions, ObmSpec,
     PowerState,
@@ -279,24 +281,6 @@ fn status_error(
         message.push_str(&reason);
     }
     rejected(message)
-}
-
-/// The messages of an error and its sources, without the URL reqwest adds at the top level.
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut current = Some(error);
-    while let Some(e) = current {
-        let text = e.to_string();
-        if !text.contains("for url (") && !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        current = e.source();
-    }
-    if parts.is_empty() {
-        "request failed".into()
-    } else {
-        parts.join(": ")
-    }
 }
 
 /// Maps a failure to talk HTTP at all: a timeout is `Timeout`, anything else (refused,

@@ -6,7 +6,7 @@
 use hil_drivers::headnode::{VmNic, VmSpec};
 use hil_types::HeadnodeInfo;
 
-use super::{network, project_id, require_access, Ctx};
+use super::{network, project_id, require_access, require_network_access, Ctx};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{self, headnodes::Headnode, headnodes::Hnic, Conn};
@@ -191,12 +191,7 @@ pub async fn headnode_connect_network(
                 ));
             }
             require_dirty(&h)?;
-            let access = store::networks::access(&mut tx, net.id).await?;
-            if !access.is_empty() && !access.iter().any(|(id, _)| *id == h.project_id) {
-                return Err(ApiError::ProjectMismatch(
-                    "Project does not have access to given network.".into(),
-                ));
-            }
+            require_network_access(&mut tx, net.id, h.project_id).await?;
             store::headnodes::set_hnic_network(&mut tx, nic.id, Some(net.id)).await?;
             tx.commit().await
         })

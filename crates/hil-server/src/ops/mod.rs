@@ -98,6 +98,19 @@ async fn port(
         .ok_or_else(|| ApiError::missing_child("Port", label, "Switch", &switch.label))
 }
 
+/// A network with an access list may be used only by the projects on it; a public one (no
+/// list) by anyone.
+async fn require_network_access(c: &mut Conn, network_id: i64, project_id: i64) -> ApiResult<()> {
+    let access = store::networks::access(c, network_id).await?;
+    if access.is_empty() || access.iter().any(|(id, _)| *id == project_id) {
+        Ok(())
+    } else {
+        Err(ApiError::ProjectMismatch(
+            "Project does not have access to given network.".into(),
+        ))
+    }
+}
+
 /// HIL's "one action per nic" rule: a PENDING action blocks, a finished one is replaced.
 async fn clear_finished_action(c: &mut Conn, nic_id: i64) -> ApiResult<()> {
     if let Some((id, status)) = store::actions::status_of_nic(c, nic_id).await? {

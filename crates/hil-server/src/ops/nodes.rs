@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use hil_types::{ActionType, NicInfo, NodeInfo, NodeRegister};
 
 use super::{
-    clear_finished_action, network, new_status_id, nic, node, require_access, require_admin, Ctx,
+    clear_finished_action, network, new_status_id, nic, node, require_access, require_admin,
+    require_network_access, Ctx,
 };
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -238,12 +239,7 @@ pub async fn node_connect_network(
                 ));
             };
             clear_finished_action(&mut tx, the_nic.id).await?;
-            let access = store::networks::access(&mut tx, net.id).await?;
-            if !access.is_empty() && !access.iter().any(|(id, _)| *id == project_id) {
-                return Err(ApiError::ProjectMismatch(
-                    "Project does not have access to given network.".into(),
-                ));
-            }
+            require_network_access(&mut tx, net.id, project_id).await?;
             let attached = store::nodes::attachments_of_nic(&mut tx, the_nic.id).await?;
             if attached.iter().any(|(_, id, _)| *id == net.id) {
                 return Err(ApiError::Blocked(

@@ -19,6 +19,8 @@ use std::sync::LazyLock;
 use regex::Regex;
 use reqwest::{Method, StatusCode};
 
+use crate::http_error::error_chain;
+
 use super::{
     has_exactly_string_members, DriverOptions, PortState, SwitchError, SwitchErrorKind, SwitchSpec,
 };
@@ -208,25 +210,6 @@ fn transport_error(error: &reqwest::Error, base: &str) -> SwitchError {
             SwitchErrorKind::Unreachable,
             format!("cannot reach the switch at {base}: {cause}"),
         )
-    }
-}
-
-/// The messages of an error and its sources, without the URL reqwest adds at the top level.
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut current = Some(error);
-    while let Some(e) = current {
-        let text = e.to_string();
-        // reqwest's top level reads "error sending request for url (...)"; the cause is below.
-        if !text.contains("for url (") && !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        current = e.source();
-    }
-    if parts.is_empty() {
-        "request failed".into()
-    } else {
-        parts.join(": ")
     }
 }
 

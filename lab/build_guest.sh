@@ -3,11 +3,13 @@
 # installs): QEMU unpacked into OUT/qemu with a wrapper (the packaged qemu-system-x86 conflicts
 # with this image's qemu-utils backport), and a tiny guest: Debian's cloud kernel plus a
 # busybox initramfs whose init brings eth0 up with the address given on the kernel command
-# line (hil_ip=A/N) and prints HIL-HEADNODE-BOOTED on the serial console.
+# line (hil_ip=A/N) and reports what it did on the serial console (see its init below).
 #
 # usage: build_guest.sh OUT_DIR     (re-running is cheap: finished parts are kept)
 set -eu
-MODULES="virtio virtio_ring virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net"
+export PATH="$PATH:/sbin:/usr/sbin" # modinfo
+# The guest's virtio NIC needs these kernel modules and whatever they depend on.
+MODULES="virtio_pci virtio_net"
 OUT=${1:?usage: build_guest.sh OUT_DIR}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
@@ -33,45 +35,77 @@ EOF
   chmod 755 "$OUT/qemu/qemu-wrap.sh"
 fi
 
-if [ ! -f "$OUT/guest/initrd.gz" ]; then
-  rm -rf "$OUT/guest"
+# G and I are set before anything below removes files under them.
+G=$OUT/guest
+I=$G/initramfs
+
+# add_module NAME: copies kernel module NAME into the initramfs and appends it to ORDER after
+# every module it depends on (modinfo's list). Loaded in any other order, a module fails with
+# unknown symbols, and the guest then has no eth0.
+ORDER=""
+add_module() {
+  local file dep
+  case " $ORDER " in *" $1 "*) return 0 ;; esac
+  if grep -q "/$1\.ko" "$G"/root/lib/modules/*/modules.builtin; then return 0; fi
+  file=$(find "$G/root/lib/modules" -name "$1.ko*" | head -n 1)
+  if [ -z "$file" ]; then
+    echo "build_guest.sh: the guest kernel has no module $1" >&2
+    exit 1
+  fi
+  case $file in
+    *.xz) xz -dc "$file" > "$I/modules/$1.ko" ;;
+    *.zst) zstd -qdc "$file" > "$I/modules/$1.ko" ;;
+    *) cp "$file" "$I/modules/$1.ko" ;;
+  esac
+  for dep in $(modinfo -F depends "$I/modules/$1.ko" | tr , ' '); do add_module "$dep"; done
+  ORDER="$ORDER $1"
+}
+
+# The guest is rebuilt whenever this script changes, so a fix here reaches every machine that
+# kept a guest built by an older version.
+RECIPE=$(sha256sum "$0" | cut -c1-16)
+if [ ! -f "$G/initrd.gz" ] || [ "$(cat "$G/recipe" 2>/dev/null)" != "$RECIPE" ]; then
+  rm -rf "$G"
   kernel=$(apt-cache depends linux-image-cloud-amd64 | awk '/Depends: linux-image-/ {print $2; exit}')
-  fetch "$OUT/guest" "$kernel" busybox-static
-  G=$OUT/guest
+  fetch "$G" "$kernel" busybox-static
   cp "$G"/root/boot/vmlinuz-* "$G/vmlinuz"
-  I=$G/initramfs
   mkdir -p "$I/bin" "$I/proc" "$I/sys" "$I/dev" "$I/modules"
   cp "$G/root/bin/busybox" "$I/bin/busybox"
-  # virtio-net is a module in Debian's kernels; load it and what it needs, in this order.
-  for m in $MODULES; do
-    f=$(find "$G/root/lib/modules" -name "$m.ko*" | head -n 1)
-    [ -n "$f" ] || continue
-    case $f in
-      *.xz) xz -dc "$f" > "$I/modules/$m.ko" ;;
-      *.zst) zstd -qdc "$f" > "$I/modules/$m.ko" ;;
-      *) cp "$f" "$I/modules/$m.ko" ;;
-    esac
-  done
-  cat > "$I/init" <<'EOF'
+  for m in $MODULES; do add_module "$m"; done
+  echo "$ORDER" > "$I/modules/order"
+  # The init reports on the serial console: each module that failed to load, then
+  # HIL-HEADNODE-NET-UP once eth0 carries its address (or HIL-HEADNODE-NET-FAILED followed by
+  # the interfaces it has and the kernel's last words), then HIL-HEADNODE-BOOTED.
+  cat > "$I/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 for m in $(cat /modules/order); do
-  [ -f /modules/$m.ko ] && insmod /modules/$m.ko
+  insmod "/modules/$m.ko" || echo "HIL-HEADNODE-MODULE-FAILED $m"
 done
 addr=$(sed -n 's/.*hil_ip=\([^ ]*\).*/\1/p' /proc/cmdline)
 ip link set lo up
-ip link set eth0 up
-[ -n "$addr" ] && ip addr add "$addr" dev eth0
+tries=0
+while [ ! -e /sys/class/net/eth0 ] && [ $tries -lt 30 ]; do
+  sleep 1
+  tries=$((tries + 1))
+done
+if [ -n "$addr" ] && ip link set eth0 up && ip addr add "$addr" dev eth0; then
+  echo "HIL-HEADNODE-NET-UP address=$addr"
+else
+  echo "HIL-HEADNODE-NET-FAILED address=$addr"
+  ip addr
+  dmesg | tail -n 20
+fi
 echo "HIL-HEADNODE-BOOTED address=$addr"
 while true; do sleep 3600; done
-EOF
+INIT
   chmod 755 "$I/init"
-  echo "$MODULES" > "$I/modules/order"
   (cd "$I" && find . | busybox cpio -o -H newc 2>/dev/null | gzip -9 > "$G/initrd.gz")
   rm -rf "$G/root" "$G/debs"
+  echo "$RECIPE" > "$G/recipe"
 fi
 chmod -R a+rX "$OUT"
 echo "$OUT"

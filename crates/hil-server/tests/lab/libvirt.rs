@@ -1,9 +1,9 @@
 //! A real libvirtd with QEMU for headnode tests: `qemu:///session` run as `nobody` (system
 //! mode needs a `libvirt-qemu` user this image lacks), QEMU and a tiny busybox guest built from
 //! Debian packages by `lab/build_guest.sh`, and one powered-off template domain that boots the
-//! guest's kernel directly. The guest brings `eth0` up as `GUEST_IP` and prints
-//! `HIL-HEADNODE-BOOTED` on its serial console. Needs root (taps, runuser) and libvirt's
-//! client and daemon packages.
+//! guest's kernel directly. The guest brings `eth0` up as `GUEST_IP` and reports on its serial
+//! console (`HIL-HEADNODE-NET-UP`, then `HIL-HEADNODE-BOOTED`). Needs root (taps, runuser) and
+//! libvirt's client and daemon packages.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -127,6 +127,28 @@ impl LibvirtLab {
     pub fn console(&self, name: &str) -> String {
         std::fs::read_to_string(self.disk_dir().join(format!("{name}.console.log")))
             .unwrap_or_default()
+    }
+
+    /// Waits until VM `name`'s guest says on its console that its eth0 carries its address
+    /// (`HIL-HEADNODE-NET-UP`, see `lab/build_guest.sh`) and returns the console so far.
+    /// Panics with the whole console when the guest reports a failure or `limit` passes.
+    pub async fn wait_for_network(&self, name: &str, limit: std::time::Duration) -> String {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            let console = self.console(name);
+            if console.contains("HIL-HEADNODE-NET-UP") {
+                return console;
+            }
+            let failed = console.contains("HIL-HEADNODE-NET-FAILED")
+                || console.contains("HIL-HEADNODE-MODULE-FAILED");
+            if failed && console.contains("HIL-HEADNODE-BOOTED") {
+                panic!("the guest's network did not come up; console:\n{console}");
+            }
+            if std::time::Instant::now() > deadline {
+                panic!("no network after {limit:?}; console:\n{console}");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
     }
 
     /// The session daemons run as `nobody` and write their pids under the lab.

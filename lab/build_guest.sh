@@ -17,7 +17,9 @@ OUT=$(cd "$OUT" && pwd)
 fetch() { # fetch DIR PACKAGE... : download and unpack packages into DIR/root
   apt-cache show busybox-static >/dev/null 2>&1 || apt-get update -qq
   mkdir -p "$1/debs"
-  (cd "$1/debs" && shift && apt-get download -q "$@" >/dev/null)
+  # As root, apt would drop to its _apt user, which cannot write here, and warn about it.
+  sandbox=""; [ "$(id -u)" = 0 ] && sandbox="-o APT::Sandbox::User=root"
+  (cd "$1/debs" && shift && apt-get download -q $sandbox "$@" >/dev/null)
   for deb in "$1"/debs/*.deb; do dpkg -x "$deb" "$1/root"; done
 }
 

@@ -183,6 +183,10 @@ pub struct WorkerConfig {
     pub max_parallel_switches: u32,
     /// Most sessions open at once to one switch (many switches allow only a few logins).
     pub sessions_per_switch: u32,
+    /// Seconds one action may take at the switch (logging in included) before it ends ERROR
+    /// "timed out" and its session is dropped: a backstop for a driver that hangs despite its
+    /// own connect and command timeouts.
+    pub action_timeout_secs: f64,
 }
 
 impl Default for WorkerConfig {
@@ -197,6 +201,7 @@ impl Default for WorkerConfig {
             session_idle_secs: 5.0,
             max_parallel_switches: 8,
             sessions_per_switch: 1,
+            action_timeout_secs: 120.0,
         }
     }
 }
@@ -453,6 +458,9 @@ impl Config {
         }
         if !(w.session_idle_secs >= 0.0 && w.session_idle_secs < 3600.0) {
             return Err("worker.session_idle_secs must be in [0, 3600)".into());
+        }
+        if !(w.action_timeout_secs > 0.0 && w.action_timeout_secs <= 86400.0) {
+            return Err("worker.action_timeout_secs must be in (0, 86400]".into());
         }
         let sw = &self.switches;
         for (name, secs) in [

@@ -3,7 +3,9 @@
 //! It keeps, per switch, `port → {channel → network id}` in `<state_dir>/<label>.json`, so a
 //! test (or an operator trying HIL out) can see exactly what the worker did, even across server
 //! restarts. Writing `<state_dir>/<label>.fail` makes every change on that switch fail with the
-//! file's text, which is how tests exercise the worker's error path.
+//! file's text, which is how tests exercise the worker's error path; writing a number of seconds
+//! to `<state_dir>/<label>.delay` makes every change take that long first (a slow or, with a
+//! large number, a hung switch).
 
 use std::fs;
 use std::io::Write;
@@ -111,6 +113,13 @@ impl MockSession {
         ))
     }
 
+    /// The injected slowness, if any: seconds from the `.delay` file.
+    fn injected_delay(&self) -> Option<std::time::Duration> {
+        let path = self.dir.join(format!("{}.delay", file_stem(&self.label)));
+        let secs: f64 = fs::read_to_string(path).ok()?.trim().parse().ok()?;
+        std::time::Duration::try_from_secs_f64(secs).ok()
+    }
+
     /// Read-modify-write of the state file under an exclusive lock, so that workers in several
     /// processes can share a mock switch.
     fn update(&self, change: impl FnOnce(&mut SwitchState)) -> Result<(), SwitchError> {
@@ -144,6 +153,9 @@ impl MockSession {
 #[async_trait]
 impl SwitchSession for MockSession {
     async fn apply(&mut self, change: &PortChange) -> Result<(), SwitchError> {
+        if let Some(delay) = self.injected_delay() {
+            tokio::time::sleep(delay).await;
+        }
         if let Some(fault) = self.injected_fault() {
             return Err(fault);
         }

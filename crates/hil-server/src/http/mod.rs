@@ -3,12 +3,15 @@
 
 use std::sync::Arc;
 
+use axum::extract::Request;
 use axum::http::StatusCode;
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
+use tracing::Instrument;
 
 use crate::error::ApiError;
 use crate::ops::Ctx;
@@ -129,6 +132,7 @@ pub fn router(ctx: Arc<Ctx>) -> Router {
         .merge(headnode_routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(run_to_completion))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TraceLayer::new_for_http())
         .with_state(ctx)
@@ -177,6 +181,18 @@ async fn not_found(uri: axum::http::Uri) -> ApiError {
 
 async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed("This route does not accept that HTTP method.".into())
+}
+
+/// Runs each request in a task of its own, so that a client that hangs up or times out does not
+/// cancel the call halfway: a write that has begun finishes (or rolls back) as a whole, and
+/// the answer is simply not delivered.
+async fn run_to_completion(request: Request, next: Next) -> Response {
+    let call = next.run(request).instrument(tracing::Span::current());
+    match tokio::spawn(call).await {
+        Ok(response) => response,
+        Err(e) if e.is_panic() => panic_response(e.into_panic()),
+        Err(_) => ApiError::Internal("the request's task was cancelled".into()).into_response(),
+    }
 }
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {

@@ -82,9 +82,13 @@ pub async fn headnode_delete(ctx: &Ctx, caller: &Caller, label: &str) -> ApiResu
     if !h.dirty {
         ctx.vms.delete(&h.vm_name()).await?;
     }
-    let mut tx = ctx.store.begin().await?;
-    store::headnodes::delete(&mut tx, h.id).await?;
-    tx.commit().await?;
+    ctx.store
+        .retrying(|| async {
+            let mut tx = ctx.store.begin().await?;
+            store::headnodes::delete(&mut tx, h.id).await?;
+            tx.commit().await
+        })
+        .await?;
     tracing::info!(headnode = %label, "headnode deleted");
     Ok(())
 }
@@ -106,9 +110,13 @@ pub async fn headnode_start(ctx: &Ctx, caller: &Caller, label: &str) -> ApiResul
                 .collect(),
         };
         ctx.vms.create_and_start(spec).await?;
-        let mut tx = ctx.store.begin().await?;
-        store::headnodes::set_started(&mut tx, h.id).await?;
-        tx.commit().await?;
+        ctx.store
+            .retrying(|| async {
+                let mut tx = ctx.store.begin().await?;
+                store::headnodes::set_started(&mut tx, h.id).await?;
+                tx.commit().await
+            })
+            .await?;
     } else {
         ctx.vms.start(&h.vm_name()).await?;
     }

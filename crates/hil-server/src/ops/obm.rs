@@ -122,9 +122,14 @@ pub async fn node_enable_disable_obm(
                 ctx.obm.obmd_revoke_token(&uri, &admin_token).await?;
                 None
             };
-            let mut tx = ctx.store.begin().await?;
-            store::obm::set_obmd_token(&mut tx, n.id, token.as_deref()).await?;
-            tx.commit().await?;
+            let token = token.as_deref();
+            ctx.store
+                .retrying(|| async move {
+                    let mut tx = ctx.store.begin().await?;
+                    store::obm::set_obmd_token(&mut tx, n.id, token).await?;
+                    tx.commit().await
+                })
+                .await?;
         }
         ObmRegistration::Driver { type_uri, config } => {
             // Checked again in the write: the node may have been deleted or moved meanwhile.

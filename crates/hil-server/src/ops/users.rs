@@ -144,11 +144,16 @@ pub async fn ensure_admin_user(
     password: &str,
 ) -> ApiResult<bool> {
     let hash = hash_password(password).await?;
-    let mut tx = ctx_store.begin().await?;
-    if store::users::get(&mut tx, label).await?.is_some() {
-        return Ok(false);
-    }
-    store::users::insert(&mut tx, label, &hash, true).await?;
-    tx.commit().await?;
-    Ok(true)
+    let hash = &hash;
+    ctx_store
+        .retrying(|| async move {
+            let mut tx = ctx_store.begin().await?;
+            if store::users::get(&mut tx, label).await?.is_some() {
+                return Ok(false);
+            }
+            store::users::insert(&mut tx, label, hash, true).await?;
+            tx.commit().await?;
+            Ok(true)
+        })
+        .await
 }

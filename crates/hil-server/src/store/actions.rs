@@ -146,15 +146,13 @@ pub async fn claim(
         Backend::Postgres => "FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
     };
-    // Integers only, so formatting them into the SQL is safe.
     let skip = if skip_switches.is_empty() {
         String::new()
     } else {
-        let ids: Vec<String> = skip_switches.iter().map(i64::to_string).collect();
         format!(
             "AND nic_id NOT IN (SELECT n.id FROM nic n JOIN port p ON p.id = n.port_id
                                 WHERE p.owner_id IN ({}))",
-            ids.join(",")
+            id_list(skip_switches)
         )
     };
     let sql = format!(
@@ -195,15 +193,28 @@ pub async fn claim(
     Ok(claimed)
 }
 
-/// Refreshes the claim on actions this worker still holds.
-pub async fn heartbeat(c: &mut Conn, worker: &str, now_ms: i64) -> sqlx::Result<()> {
-    sqlx::query(
-        "UPDATE networking_action SET claimed_at = $1 WHERE claimed_by = $2 AND status = 'PENDING'",
-    )
-    .bind(now_ms)
-    .bind(worker)
-    .execute(c)
-    .await?;
+/// Ids for an `IN (...)` list. Integers only, so formatting them into the SQL is safe.
+fn id_list(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
+/// Refreshes this worker's claim on `ids`, the actions it is still working on. Claims it
+/// holds but no longer works on (a result it could not record) are left to expire, so that
+/// another pass or worker picks them up again.
+pub async fn heartbeat(c: &mut Conn, worker: &str, now_ms: i64, ids: &[i64]) -> sqlx::Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "UPDATE networking_action SET claimed_at = $1
+         WHERE claimed_by = $2 AND status = 'PENDING' AND id IN ({})",
+        id_list(ids)
+    );
+    sqlx::query(&sql)
+        .bind(now_ms)
+        .bind(worker)
+        .execute(c)
+        .await?;
     Ok(())
 }
 

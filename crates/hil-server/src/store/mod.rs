@@ -48,8 +48,16 @@ pub struct Store {
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
-/// How often an operation is retried after a serialisation failure or constraint race.
-const MAX_ATTEMPTS: u32 = 12;
+/// How long an operation keeps being retried after serialisation failures or constraint races.
+const RETRY_DEADLINE: Duration = Duration::from_secs(20);
+
+/// The pause before retry number `attempt`: exponential from 2 ms up to 256 ms, with "equal
+/// jitter" (half fixed, half random) so that the writers that collided do not collide again.
+fn retry_delay(attempt: u32) -> Duration {
+    let ceiling_ms = 2u64 << attempt.min(7);
+    let half = ceiling_ms / 2;
+    Duration::from_millis(half + rand::random::<u64>() % (half + 1))
+}
 
 impl Store {
     pub async fn connect(url: &str, max_connections: u32) -> Result<Store, sqlx::Error> {
@@ -145,7 +153,7 @@ impl Store {
             Backend::Sqlite => "BEGIN IMMEDIATE",
             Backend::Postgres => "BEGIN ISOLATION LEVEL SERIALIZABLE",
         };
-        let tx = self.pool.begin_with(begin).await?;
+        let tx = self.begin_detached(begin).await?;
         Ok(Tx { tx, _guard: guard })
     }
 
@@ -155,30 +163,54 @@ impl Store {
             Backend::Sqlite => "BEGIN",
             Backend::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
         };
-        let tx = self.pool.begin_with(begin).await?;
+        let tx = self.begin_detached(begin).await?;
         Ok(Tx { tx, _guard: None })
+    }
+
+    /// Sends `begin` from a task of its own. sqlx counts a connection's transaction depth only
+    /// once the database has answered; a caller cancelled in between (a client that hung up)
+    /// would return the connection to the pool inside a transaction that sqlx does not know
+    /// about, and every later `BEGIN` on it would fail. A detached task always sees the answer,
+    /// and if nobody waits for it any more, dropping its `Transaction` rolls it back.
+    async fn begin_detached(&self, begin: &'static str) -> ApiResult<Transaction<'static, Any>> {
+        let pool = self.pool.clone();
+        match tokio::spawn(async move { pool.begin_with(begin).await }).await {
+            Ok(tx) => Ok(tx?),
+            Err(e) => Err(ApiError::Internal(format!("starting a transaction: {e}"))),
+        }
     }
 
     /// Runs `op` (which begins and commits its own transaction) again when it lost a race:
     /// a serialisation failure, a deadlock, a busy database, or a uniqueness violation. The
     /// retried operation's own checks then report HIL's error for the state that won.
+    ///
+    /// Under SERIALIZABLE, concurrent writers that touch neighbouring rows (the next free
+    /// VLAN, one index page) fail and retry in waves; exponential backoff with jitter spreads
+    /// them out, and the deadline is generous so that ordinary contention never reaches the
+    /// client.
     pub async fn retrying<T, F, Fut>(&self, op: F) -> ApiResult<T>
     where
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = ApiResult<T>>,
     {
+        let started = tokio::time::Instant::now();
         let mut attempt = 0;
         loop {
             attempt += 1;
             match op().await {
-                Err(ApiError::Database(e)) if is_retryable(&e) && attempt < MAX_ATTEMPTS => {
-                    let jitter = rand::random::<u64>() % 10;
-                    tokio::time::sleep(Duration::from_millis(2 * attempt as u64 + jitter)).await;
+                Err(ApiError::Database(e))
+                    if is_retryable(&e) && started.elapsed() < RETRY_DEADLINE =>
+                {
+                    tokio::time::sleep(retry_delay(attempt)).await;
                 }
                 Err(ApiError::Database(e)) if is_unique_violation(&e) => {
                     return Err(ApiError::Duplicate(
                         "A concurrent request changed the same object; try again.".into(),
                     ))
+                }
+                Err(ApiError::Database(e)) if is_retryable(&e) => {
+                    tracing::warn!(attempts = attempt, error = %e, "write still conflicting after the retry deadline");
+                    return Err(ApiError::Database(e));
                 }
                 other => return other,
             }

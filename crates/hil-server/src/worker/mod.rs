@@ -19,7 +19,7 @@ use crate::store::{self, actions::Claimed, Store};
 use crate::switches::SwitchRegistry;
 
 mod sessions;
-use sessions::{SessionPool, SwitchTarget};
+use sessions::{Lease, SessionPool, SwitchTarget};
 
 pub struct Worker {
     pub id: String,
@@ -32,6 +32,8 @@ pub struct Worker {
     busy: Mutex<HashSet<Option<i64>>>,
     /// Bounds how many switches are worked on at once.
     permits: Arc<Semaphore>,
+    /// Claimed actions this worker is still working on: the only ones the heartbeat renews.
+    in_flight: Arc<Mutex<HashSet<i64>>>,
     tasks: Mutex<JoinSet<()>>,
 }
 
@@ -43,24 +45,41 @@ fn now_ms() -> i64 {
 }
 
 /// The outcome of one action.
+#[derive(Clone)]
 enum Outcome {
     Done,
     Failed(String),
     Retry(String),
 }
 
-/// Marks a switch idle again when its task ends (even by panic) and wakes the worker loop,
-/// which may have left actions for that switch unclaimed.
-struct BusyGuard {
+/// Ends a switch task's hold (even when it panicked): the switch is idle again, the heartbeat
+/// stops renewing the task's claims (what it did not record expires and is claimed anew), and
+/// the worker loop wakes, as it may have left actions for that switch unclaimed.
+struct TaskGuard {
     worker: Arc<Worker>,
     switch_id: Option<i64>,
+    actions: Vec<i64>,
 }
 
-impl Drop for BusyGuard {
+impl Drop for TaskGuard {
     fn drop(&mut self) {
         self.worker.busy.lock().unwrap().remove(&self.switch_id);
+        let mut in_flight = self.worker.in_flight.lock().unwrap();
+        for id in &self.actions {
+            in_flight.remove(id);
+        }
+        drop(in_flight);
         self.worker.signal.notify_one();
     }
+}
+
+/// One session's worth of work on a switch: the session (opened on first use), whether it
+/// changed anything (and so must save), and why it could not be opened, if it could not.
+#[derive(Default)]
+struct Lane {
+    lease: Option<Lease>,
+    changed: bool,
+    open_failed: Option<SwitchError>,
 }
 
 impl Worker {
@@ -82,6 +101,7 @@ impl Worker {
             sessions,
             busy: Mutex::new(HashSet::new()),
             permits,
+            in_flight: Arc::new(Mutex::new(HashSet::new())),
             tasks: Mutex::new(JoinSet::new()),
         }
     }
@@ -173,9 +193,10 @@ impl Worker {
             }
             for (switch_id, actions) in by_switch {
                 self.busy.lock().unwrap().insert(switch_id);
-                let guard = BusyGuard {
+                let guard = TaskGuard {
                     worker: self.clone(),
                     switch_id,
+                    actions: actions.iter().map(|a| a.id).collect(),
                 };
                 let worker = self.clone();
                 self.tasks.lock().unwrap().spawn(async move {
@@ -185,7 +206,7 @@ impl Worker {
                     };
                     if let Err(e) = worker.process_switch(switch_id, actions).await {
                         // The claims expire and the actions are tried again.
-                        tracing::error!(error = %e, ?switch_id, "recording switch work failed");
+                        tracing::error!(error = %e, ?switch_id, "reading the switch failed");
                     }
                 });
                 started += 1;
@@ -217,20 +238,26 @@ impl Worker {
         )
         .await?;
         tx.commit().await?;
+        self.in_flight
+            .lock()
+            .unwrap()
+            .extend(claimed.iter().map(|a| a.id));
         Ok(claimed)
     }
 
-    /// Keeps this worker's claims alive while slow switches work.
+    /// Keeps the claims of actions still being worked on alive while slow switches work.
     fn spawn_heartbeat(&self) -> tokio::task::JoinHandle<()> {
         let store = self.store.clone();
         let id = self.id.clone();
+        let in_flight = self.in_flight.clone();
         let every = Duration::from_millis((self.config.claim_lease_secs * 1000 / 3).max(100));
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(every).await;
+                let ids: Vec<i64> = in_flight.lock().unwrap().iter().copied().collect();
                 let beat = async {
                     let mut tx = store.begin_queue().await?;
-                    store::actions::heartbeat(&mut tx, &id, now_ms()).await?;
+                    store::actions::heartbeat(&mut tx, &id, now_ms(), &ids).await?;
                     tx.commit().await
                 };
                 if let Err(e) = beat.await {
@@ -244,11 +271,8 @@ impl Worker {
         let Some(switch_id) = switch_id else {
             // HIL spun forever on such actions (§16 #29); they can never be applied.
             for a in &actions {
-                self.record(
-                    a,
-                    Outcome::Failed("The nic is not connected to a switch port.".into()),
-                )
-                .await?;
+                let reason = "The nic is not connected to a switch port.";
+                self.record_durably(a, Outcome::Failed(reason.into())).await;
             }
             return Ok(());
         };
@@ -256,7 +280,8 @@ impl Worker {
             Ok(target) => target,
             Err(reason) => {
                 for a in &actions {
-                    self.record(a, Outcome::Failed(reason.clone())).await?;
+                    self.record_durably(a, Outcome::Failed(reason.clone()))
+                        .await;
                 }
                 return Ok(());
             }
@@ -268,49 +293,79 @@ impl Worker {
         for (i, a) in actions.into_iter().enumerate() {
             chunks[i % lanes].push(a);
         }
-        let results = futures::future::join_all(
+        futures::future::join_all(
             chunks
                 .into_iter()
                 .map(|chunk| self.process_lane(&target, chunk)),
         )
         .await;
-        results.into_iter().collect()
+        Ok(())
     }
 
     /// Applies `actions` through one session to the switch, then saves once if anything
     /// changed, and parks the session for reuse.
-    async fn process_lane(&self, target: &SwitchTarget, actions: Vec<Claimed>) -> ApiResult<()> {
-        let mut lease = match self.sessions.take(target).await {
-            Ok(lease) => lease,
-            Err(e) => {
-                for a in &actions {
-                    self.record(a, self.classify(a, &target.spec, &e)).await?;
-                }
-                return Ok(());
-            }
-        };
-        let mut changed = false;
+    async fn process_lane(&self, target: &SwitchTarget, actions: Vec<Claimed>) {
+        let mut lane = Lane::default();
         for a in &actions {
-            let outcome = match change_for(a) {
-                None => Outcome::Failed("Unknown networking action type.".into()),
-                Some(change) => match self.sessions.apply(target, &mut lease, &change).await {
-                    Ok(()) => {
-                        changed = true;
-                        Outcome::Done
-                    }
-                    Err(e) => self.classify(a, &target.spec, &e),
-                },
-            };
-            self.record(a, outcome).await?;
+            let outcome = self.apply_one(target, &mut lane, a).await;
+            self.record_durably(a, outcome).await;
         }
-        if changed {
+        let Some(mut lease) = lane.lease else { return };
+        if lane.changed {
             if let Err(e) = lease.session.save().await {
                 tracing::error!(switch = %target.spec.label, error = %target.spec.redact(&e.message),
                     "saving the switch configuration failed");
             }
         }
         self.sessions.park(target, lease).await;
-        Ok(())
+    }
+
+    /// Applies one action, opening the lane's session first if needed, all within the action
+    /// deadline. A session that overran it is dropped, never parked: it may be stuck mid-command.
+    async fn apply_one(&self, target: &SwitchTarget, lane: &mut Lane, a: &Claimed) -> Outcome {
+        if let Some(e) = &lane.open_failed {
+            return self.classify(a, &target.spec, e);
+        }
+        let Some(change) = change_for(a) else {
+            return Outcome::Failed("Unknown networking action type.".into());
+        };
+        let limit = Duration::from_secs_f64(self.config.action_timeout_secs);
+        let deadline = tokio::time::Instant::now() + limit;
+        let timed_out = || {
+            Outcome::Failed(format!(
+                "timed out: the switch did not finish the change within {} s",
+                self.config.action_timeout_secs
+            ))
+        };
+        if lane.lease.is_none() {
+            match tokio::time::timeout_at(deadline, self.sessions.take(target)).await {
+                Ok(Ok(lease)) => lane.lease = Some(lease),
+                Ok(Err(e)) => {
+                    let outcome = self.classify(a, &target.spec, &e);
+                    lane.open_failed = Some(e);
+                    return outcome;
+                }
+                Err(_) => {
+                    tracing::warn!(switch = %target.spec.label, "logging in overran the action deadline");
+                    return timed_out();
+                }
+            }
+        }
+        let lease = lane.lease.as_mut().expect("opened above");
+        let applied = self.sessions.apply(target, lease, &change);
+        match tokio::time::timeout_at(deadline, applied).await {
+            Ok(Ok(())) => {
+                lane.changed = true;
+                Outcome::Done
+            }
+            Ok(Err(e)) => self.classify(a, &target.spec, &e),
+            Err(_) => {
+                tracing::warn!(switch = %target.spec.label, action = %a.uuid,
+                    "the switch overran the action deadline; dropping its session");
+                lane.lease = None;
+                timed_out()
+            }
+        }
     }
 
     /// The driver and registration of a switch, or why its actions cannot run.
@@ -346,6 +401,33 @@ impl Worker {
         } else {
             Outcome::Failed(reason)
         }
+    }
+
+    /// Records an outcome, retrying while the database is unavailable, for as long as the
+    /// claim lasts. If it still cannot, it lets go of the action: the heartbeat stops renewing
+    /// it, the claim expires, and the action is claimed again and re-applied (the switch
+    /// change is idempotent), so that the switch and the database end up agreeing.
+    async fn record_durably(&self, a: &Claimed, outcome: Outcome) {
+        let lease = Duration::from_secs(self.config.claim_lease_secs);
+        let started = tokio::time::Instant::now();
+        let mut failures = 0;
+        loop {
+            match self.record(a, outcome.clone()).await {
+                Ok(()) => break,
+                Err(e) if started.elapsed() < lease => {
+                    failures += 1;
+                    tracing::warn!(action = %a.uuid, error = %e, failures,
+                        "recording an action's outcome failed; retrying");
+                    tokio::time::sleep(backoff(failures).min(lease / 4)).await;
+                }
+                Err(e) => {
+                    tracing::error!(action = %a.uuid, error = %e,
+                        "could not record an action's outcome; its claim will expire and it will be applied again");
+                    break;
+                }
+            }
+        }
+        self.in_flight.lock().unwrap().remove(&a.id);
     }
 
     /// Writes the outcome, and on success the attachment change, in one transaction that

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Fleet-scale benchmark: populates a release server with 10,000 nodes (4 NICs each, every NIC
+# cabled), 100 switches and 4,000 networks through the API from 16 concurrent clients, then
+# measures show and list endpoints with wrk at 4 and 64 connections, and the server's RSS.
+#
+# Usage: bench/fleet.sh sqlite|postgres [duration-seconds]
+#   postgres uses $HIL_BENCH_PG_URL (a server where it may create a database), else a private
+#   PostgreSQL started like scripts/test.sh does.
+# Environment: FLEET_NODES, FLEET_NETWORKS, FLEET_CLIENTS shrink or grow the fleet.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BACKEND=${1:?usage: bench/fleet.sh sqlite|postgres [seconds]}
+DURATION=${2:-5}
+NODES=${FLEET_NODES:-10000}
+NETWORKS=${FLEET_NETWORKS:-4000}
+CLIENTS=${FLEET_CLIENTS:-16}
+command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null; }
+cargo build --release -q -p hil-server
+BIN=${CARGO_TARGET_DIR:-target}/release/hil-admin
+WORK=$(mktemp -d)
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+URL=http://127.0.0.1:$PORT
+AUTH="admin:bench-pw"
+PIDS=()
+PG_DATA=""
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  if [ -n "$PG_DATA" ]; then
+    runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null 2>&1 || true
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+case "$BACKEND" in
+  sqlite) DB_URL="sqlite://$WORK/hil.db?mode=rwc" ;;
+  postgres)
+    if [ -n "${HIL_BENCH_PG_URL:-}" ]; then
+      name=hil_bench_$$_$RANDOM
+      psql "$HIL_BENCH_PG_URL" -qc "CREATE DATABASE $name"
+      DB_URL=${HIL_BENCH_PG_URL%/*}/$name
+    else
+      PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+      PG_DATA=$WORK/pg
+      pg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+      mkdir -p "$PG_DATA" && chown postgres "$WORK" "$PG_DATA"
+      runuser -u postgres -- "$PG_BIN/initdb" -D "$PG_DATA" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+      runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$WORK/pg.log" \
+        -o "-p $pg_port -k $WORK -c listen_addresses=127.0.0.1" -w start >/dev/null
+      DB_URL=postgresql://postgres@127.0.0.1:$pg_port/postgres
+    fi
+    ;;
+  *) echo "backend must be sqlite or postgres" >&2; exit 2 ;;
+esac
+
+echo "== $BACKEND: $NODES nodes x 4 NICs, 100 switches, $NETWORKS networks, $CLIENTS clients"
+HIL_DATA_DIR=$WORK HIL_LISTEN=127.0.0.1:$PORT HIL_ADMIN_PASSWORD=bench-pw HIL_LOG=warn \
+  HIL_DATABASE__URL=$DB_URL HIL_ALLOCATOR__VLANS=2-4094 "$BIN" serve >"$WORK/server.log" 2>&1 &
+SERVER=$!
+PIDS+=("$SERVER")
+until curl -sf -u $AUTH "$URL/v0/projects" >/dev/null; do sleep 0.1; done
+python3 bench/fleet.py "$URL" admin bench-pw --clients "$CLIENTS" --nodes "$NODES" \
+  --networks "$NETWORKS" || { tail -20 "$WORK/server.log"; exit 1; }
+
+HDR="Authorization: Basic $(printf %s "$AUTH" | base64)"
+measure() { # measure CONNECTIONS PATH
+  printf '%-36s c=%-3s ' "GET $2" "$1"
+  wrk -t2 -c"$1" -d"${DURATION}s" --latency -H "$HDR" "$URL$2" |
+    awk '/Requests\/sec/ {rps=$2} / 50%/ {p50=$2} / 99%/ {p99=$2} /Non-2xx/ {bad=$NF}
+         END {printf "p50 %8s  p99 %8s  %8s req/s  non-2xx %s\n", p50, p99, rps, bad ? bad : 0}'
+}
+for c in 4 64; do
+  measure $c /v0/node/n5000
+  measure $c /v0/nodes/all
+  measure $c /v0/nodes/free
+  measure $c /v0/networks
+  measure $c /v0/network/net100
+  measure $c /v0/project/p7/nodes
+  measure $c /v0/project/p7/networks
+  measure $c /v0/switch/sw7
+done
+echo "server RSS after the runs: $(awk '/VmRSS/ {print $2, $3}' /proc/$SERVER/status)"
+if grep -E " (ERROR|WARN) " "$WORK/server.log" | head -5 | grep -q .; then
+  echo "server log warnings/errors (first 5):"; grep -E " (ERROR|WARN) " "$WORK/server.log" | head -5
+fi

@@ -70,7 +70,7 @@ measure() { # measure CONNECTIONS PATH
          END {printf "p50 %8s  p99 %8s  %8s req/s  non-2xx %s\n", p50, p99, rps, bad ? bad : 0}'
 }
 for c in 4 64; do
-  measure $c /v0/node/n5000
+  measure $c /v0/node/n$((NODES / 2))
   measure $c /v0/nodes/all
   measure $c /v0/nodes/free
   measure $c /v0/networks

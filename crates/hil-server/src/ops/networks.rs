@@ -139,16 +139,16 @@ pub async fn list_networks(
     caller: &Caller,
 ) -> ApiResult<BTreeMap<String, NetworkListEntry>> {
     let mut tx = ctx.store.read().await?;
-    Ok(store::networks::all_with_access(&mut tx)
+    Ok(store::networks::listing(&mut tx)
         .await?
         .into_iter()
-        .filter(|(_, projects)| caller.is_admin || projects.is_empty())
-        .map(|(n, projects)| {
+        .filter(|(_, _, projects)| caller.is_admin || projects.is_empty())
+        .map(|(label, network_id, projects)| {
             let entry = NetworkListEntry {
-                network_id: n.network_id,
+                network_id,
                 projects: (!projects.is_empty()).then_some(projects),
             };
-            (n.label, entry)
+            (label, entry)
         })
         .collect())
 }

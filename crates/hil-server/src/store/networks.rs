@@ -101,26 +101,18 @@ pub async fn revoke(c: &mut Conn, network_id: i64, project_id: i64) -> sqlx::Res
     Ok(())
 }
 
-/// Every network with its access list, sorted by label (for `list_networks`).
-pub async fn all_with_access(c: &mut Conn) -> sqlx::Result<Vec<(Network, Vec<String>)>> {
-    let networks: Vec<Network> =
-        sqlx::query_as(&format!("SELECT {COLUMNS} FROM network ORDER BY label"))
-            .fetch_all(&mut *c)
-            .await?;
-    let pairs: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT a.network_id, p.label FROM network_projects a JOIN project p ON p.id = a.project_id
-         ORDER BY p.label",
-    )
-    .fetch_all(c)
-    .await?;
-    let mut projects_of = super::group_labels(pairs);
-    Ok(networks
-        .into_iter()
-        .map(|n| {
-            let projects = projects_of.remove(&n.id).unwrap_or_default();
-            (n, projects)
-        })
-        .collect())
+/// Every network's label, network id and access list (project labels, sorted), sorted by
+/// label: what `list_networks` shows, in one query.
+pub async fn listing(c: &mut Conn) -> sqlx::Result<Vec<(String, String, Vec<String>)>> {
+    let json = super::Json::of(c);
+    let access = json.nested(&format!(
+        "SELECT {} FROM network_projects a JOIN project p ON p.id = a.project_id
+         WHERE a.network_id = n.id",
+        json.agg("p.label", "p.label")
+    ));
+    let item = json.array(&format!("n.label, n.network_id, {access}"));
+    json.fetch(c, &json.agg(&item, "n.label"), "FROM network n")
+        .await
 }
 
 /// An attachment of a network, with what the listing calls need to show and filter it.

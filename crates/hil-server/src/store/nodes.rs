@@ -84,12 +84,12 @@ pub async fn delete(c: &mut Conn, id: i64) -> sqlx::Result<()> {
 
 /// Sorted node labels; only free nodes when `free_only`.
 pub async fn list_labels(c: &mut Conn, free_only: bool) -> sqlx::Result<Vec<String>> {
-    let sql = if free_only {
-        "SELECT label FROM node WHERE project_id IS NULL ORDER BY label"
+    let condition = if free_only {
+        "WHERE project_id IS NULL"
     } else {
-        "SELECT label FROM node ORDER BY label"
+        ""
     };
-    sqlx::query_scalar(sql).fetch_all(c).await
+    super::sorted_labels(c, "node", condition).await
 }
 
 /// Puts a free node into a project. False if the node was not free any more.

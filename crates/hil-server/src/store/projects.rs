@@ -19,9 +19,7 @@ pub async fn label_by_id(c: &mut Conn, id: i64) -> sqlx::Result<String> {
 }
 
 pub async fn list_labels(c: &mut Conn) -> sqlx::Result<Vec<String>> {
-    sqlx::query_scalar("SELECT label FROM project ORDER BY label")
-        .fetch_all(c)
-        .await
+    super::sorted_labels(c, "project", "").await
 }
 
 pub async fn insert(c: &mut Conn, label: &str) -> sqlx::Result<i64> {

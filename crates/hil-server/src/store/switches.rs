@@ -59,9 +59,7 @@ pub async fn delete(c: &mut Conn, id: i64) -> sqlx::Result<()> {
 }
 
 pub async fn list_labels(c: &mut Conn) -> sqlx::Result<Vec<String>> {
-    sqlx::query_scalar("SELECT label FROM switch ORDER BY label")
-        .fetch_all(c)
-        .await
+    super::sorted_labels(c, "switch", "").await
 }
 
 /// Port labels of a switch in creation order.

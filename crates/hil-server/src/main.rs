@@ -96,8 +96,15 @@ fn main() -> ExitCode {
 }
 
 fn init_logging(filter: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("HIL_LOG")
+    let configured = std::env::var("HIL_LOG").unwrap_or_else(|_| filter.to_string());
+    let mut filter = tracing_subscriber::EnvFilter::try_new(&configured)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
+    // When a SERIALIZABLE commit fails (and is retried), sqlx still sends ROLLBACK, which
+    // PostgreSQL answers with the notice "there is no transaction in progress": noise that
+    // would be logged as a warning for every retried write. Asked for by name, it is shown.
+    if !configured.contains("sqlx::postgres::notice") {
+        filter = filter.add_directive("sqlx::postgres::notice=error".parse().expect("static"));
+    }
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -323,13 +323,13 @@ impl Json {
         }
     }
 
-    /// The JSON array of `item` over the rows, in `order`; `[]` when there are none.
-    pub fn agg(&self, item: &str, order: &str) -> String {
+    /// The JSON array of `item` over the rows; `[]` when there are none. No ORDER BY: an
+    /// ordered aggregate makes the database sort again even when an index already gives the
+    /// order, so callers sort in Rust (HIL sorted in Python too, by code point).
+    pub fn agg(&self, item: &str) -> String {
         match self.0 {
-            Backend::Sqlite => format!("json_group_array({item} ORDER BY {order})"),
-            Backend::Postgres => {
-                format!("COALESCE(json_agg({item} ORDER BY {order}), '[]'::json)")
-            }
+            Backend::Sqlite => format!("json_group_array({item})"),
+            Backend::Postgres => format!("COALESCE(json_agg({item}), '[]'::json)"),
         }
     }
 
@@ -360,15 +360,17 @@ impl Json {
 }
 
 /// Sorted labels of a table's rows (optionally filtered by `condition`), as one JSON value.
+/// The subquery reads them in index order, so the sort here finds them (nearly) sorted.
 pub async fn sorted_labels(
     c: &mut Conn,
     table: &str,
     condition: &str,
 ) -> sqlx::Result<Vec<String>> {
     let json = Json::of(c);
-    let agg = json.agg("label", "label");
-    json.fetch(c, &agg, &format!("FROM {table} {condition}"))
-        .await
+    let from = format!("FROM (SELECT label FROM {table} {condition} ORDER BY label) AS labels");
+    let mut labels: Vec<String> = json.fetch(c, &json.agg("label"), &from).await?;
+    labels.sort_unstable();
+    Ok(labels)
 }
 
 /// Groups `(owner id, label)` rows by owner, keeping the rows' order within each group.

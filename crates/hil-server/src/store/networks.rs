@@ -102,17 +102,40 @@ pub async fn revoke(c: &mut Conn, network_id: i64, project_id: i64) -> sqlx::Res
 }
 
 /// Every network's label, network id and access list (project labels, sorted), sorted by
-/// label: what `list_networks` shows, in one query.
+/// label: what `list_networks` shows. Two aggregate queries, joined here: a subquery per
+/// network made the list several times slower at 4,000 networks.
 pub async fn listing(c: &mut Conn) -> sqlx::Result<Vec<(String, String, Vec<String>)>> {
     let json = super::Json::of(c);
-    let access = json.nested(&format!(
-        "SELECT {} FROM network_projects a JOIN project p ON p.id = a.project_id
-         WHERE a.network_id = n.id",
-        json.agg("p.label", "p.label")
-    ));
-    let item = json.array(&format!("n.label, n.network_id, {access}"));
-    json.fetch(c, &json.agg(&item, "n.label"), "FROM network n")
-        .await
+    let networks: Vec<(String, String)> = json
+        .fetch(
+            c,
+            &json.agg(&json.array("label, network_id")),
+            "FROM network",
+        )
+        .await?;
+    let access: Vec<(String, String)> = json
+        .fetch(
+            c,
+            &json.agg(&json.array("n.label, p.label")),
+            "FROM network_projects a JOIN network n ON n.id = a.network_id
+             JOIN project p ON p.id = a.project_id",
+        )
+        .await?;
+    let mut projects_of: std::collections::HashMap<String, Vec<String>> =
+        std::collections::HashMap::new();
+    for (network, project) in access {
+        projects_of.entry(network).or_default().push(project);
+    }
+    let mut listing: Vec<_> = networks
+        .into_iter()
+        .map(|(label, network_id)| {
+            let mut projects = projects_of.remove(&label).unwrap_or_default();
+            projects.sort_unstable();
+            (label, network_id, projects)
+        })
+        .collect();
+    listing.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    Ok(listing)
 }
 
 /// An attachment of a network, with what the listing calls need to show and filter it.

@@ -6,7 +6,9 @@
 # Usage: bench/fleet.sh sqlite|postgres [duration-seconds]
 #   postgres uses $HIL_BENCH_PG_URL (a server where it may create a database), else a private
 #   PostgreSQL started like scripts/test.sh does.
-# Environment: FLEET_NODES, FLEET_NETWORKS, FLEET_CLIENTS shrink or grow the fleet.
+# Environment: FLEET_NODES, FLEET_NETWORKS, FLEET_PROJECTS, FLEET_CLIENTS shrink or grow the
+# fleet (each project gets 20 nodes). FLEET_DB_URL measures a database populated before (same
+# FLEET_NODES) without populating it again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BACKEND=${1:?usage: bench/fleet.sh sqlite|postgres [seconds]}
@@ -14,6 +16,7 @@ DURATION=${2:-5}
 NODES=${FLEET_NODES:-10000}
 NETWORKS=${FLEET_NETWORKS:-4000}
 CLIENTS=${FLEET_CLIENTS:-16}
+PROJECTS=${FLEET_PROJECTS:-200}
 command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null; }
 cargo build --release -q -p hil-server
 BIN=${CARGO_TARGET_DIR:-target}/release/hil-admin
@@ -32,7 +35,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
+[ -z "${FLEET_DB_URL:-}" ] || BACKEND=reused
 case "$BACKEND" in
+  reused) DB_URL=$FLEET_DB_URL ;;
   sqlite) DB_URL="sqlite://$WORK/hil.db?mode=rwc" ;;
   postgres)
     if [ -n "${HIL_BENCH_PG_URL:-}" ]; then
@@ -53,14 +58,16 @@ case "$BACKEND" in
   *) echo "backend must be sqlite or postgres" >&2; exit 2 ;;
 esac
 
-echo "== $BACKEND: $NODES nodes x 4 NICs, 100 switches, $NETWORKS networks, $CLIENTS clients"
+echo "== $BACKEND ($DB_URL): $NODES nodes x 4 NICs, 100 switches, $NETWORKS networks, $PROJECTS projects, $CLIENTS clients"
 HIL_DATA_DIR=$WORK HIL_LISTEN=127.0.0.1:$PORT HIL_ADMIN_PASSWORD=bench-pw HIL_LOG=warn \
   HIL_DATABASE__URL=$DB_URL HIL_ALLOCATOR__VLANS=2-4094 "$BIN" serve >"$WORK/server.log" 2>&1 &
 SERVER=$!
 PIDS+=("$SERVER")
 until curl -sf -u $AUTH "$URL/v0/projects" >/dev/null; do sleep 0.1; done
-python3 bench/fleet.py "$URL" admin bench-pw --clients "$CLIENTS" --nodes "$NODES" \
-  --networks "$NETWORKS" || { tail -20 "$WORK/server.log"; exit 1; }
+if [ "$BACKEND" != reused ]; then
+  python3 bench/fleet.py "$URL" admin bench-pw --clients "$CLIENTS" --nodes "$NODES" \
+    --networks "$NETWORKS" --projects "$PROJECTS" || { tail -20 "$WORK/server.log"; exit 1; }
+fi
 
 HDR="Authorization: Basic $(printf %s "$AUTH" | base64)"
 measure() { # measure CONNECTIONS PATH

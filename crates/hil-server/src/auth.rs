@@ -97,12 +97,7 @@ impl Authenticator {
         let Some((name, password)) = basic_credentials(headers) else {
             return Ok(None);
         };
-        let user = {
-            let mut tx = store.read().await?;
-            let user = store::users::get(&mut tx, &name).await?;
-            tx.commit().await?;
-            user
-        };
+        let user = store::users::get(&mut *store.single_read().await?, &name).await?;
         let Some(user) = user else {
             return Ok(None);
         };

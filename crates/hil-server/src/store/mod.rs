@@ -167,6 +167,12 @@ impl Store {
         Ok(Tx { tx, _guard: None })
     }
 
+    /// A pooled connection outside any transaction, for a single-statement read that needs no
+    /// snapshot (one round trip instead of BEGIN, the query and ROLLBACK).
+    pub async fn single_read(&self) -> ApiResult<sqlx::pool::PoolConnection<Any>> {
+        Ok(self.pool.acquire().await?)
+    }
+
     /// Sends `begin` from a task of its own. sqlx counts a connection's transaction depth only
     /// once the database has answered; a caller cancelled in between (a client that hung up)
     /// would return the connection to the pool inside a transaction that sqlx does not know

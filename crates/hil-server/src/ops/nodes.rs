@@ -1,7 +1,5 @@
 //! Nodes, nics and metadata, and connecting nics to networks.
 
-use std::collections::BTreeMap;
-
 use hil_types::{ActionType, NicInfo, NodeInfo, NodeRegister};
 
 use super::{
@@ -81,18 +79,16 @@ pub async fn list_nodes(ctx: &Ctx, _caller: &Caller, is_free: &str) -> ApiResult
 }
 
 pub async fn show_node(ctx: &Ctx, caller: &Caller, label: &str) -> ApiResult<NodeInfo> {
-    let mut tx = ctx.store.read().await?;
-    let n = node(&mut tx, label).await?;
-    if n.project_id.is_some() {
-        require_access(&mut tx, caller, n.project_id).await?;
-    }
-    let project = match n.project_id {
-        Some(id) => Some(store::projects::label_by_id(&mut tx, id).await?),
-        None => None,
-    };
-    let attachments = store::nodes::attachments_of_node(&mut tx, n.id).await?;
-    let nics = store::nodes::nic_views(&mut tx, n.id)
+    let mut c = ctx.store.single_read().await?;
+    let n = store::nodes::show(&mut c, label)
         .await?
+        .ok_or_else(|| ApiError::missing("Node", label))?;
+    if n.project_id.is_some() {
+        require_access(&mut c, caller, n.project_id).await?;
+    }
+    let attachments = n.attachments;
+    let nics = n
+        .nics
         .into_iter()
         .map(|v| NicInfo {
             networks: attachments
@@ -107,15 +103,11 @@ pub async fn show_node(ctx: &Ctx, caller: &Caller, label: &str) -> ApiResult<Nod
             switch: caller.is_admin.then_some(v.switch),
         })
         .collect();
-    let metadata: BTreeMap<String, String> = store::nodes::metadata(&mut tx, n.id)
-        .await?
-        .into_iter()
-        .collect();
     Ok(NodeInfo {
-        metadata,
+        metadata: n.metadata.into_iter().collect(),
         name: n.label,
         nics,
-        project,
+        project: n.project,
     })
 }
 

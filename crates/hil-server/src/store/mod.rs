@@ -347,6 +347,14 @@ impl Json {
         }
     }
 
+    /// A scalar subquery that yields JSON, as a text column of the outer query.
+    pub fn column(&self, subquery: &str) -> String {
+        match self.0 {
+            Backend::Sqlite => format!("({subquery})"),
+            Backend::Postgres => format!("({subquery})::text"),
+        }
+    }
+
     /// Runs `SELECT <agg> FROM ...` (one row, one JSON column) and decodes the value.
     pub async fn fetch<T: serde::de::DeserializeOwned>(
         &self,
@@ -361,8 +369,13 @@ impl Json {
         let text: String = sqlx::query_scalar(&format!("SELECT ({select_agg}){cast} {rest}"))
             .fetch_one(c)
             .await?;
-        serde_json::from_str(&text).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+        from_json(&text)
     }
+}
+
+/// Decodes a JSON text column.
+pub fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> sqlx::Result<T> {
+    serde_json::from_str(text).map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }
 
 /// Sorted labels of a table's rows (optionally filtered by `condition`), as one JSON value.

@@ -135,13 +135,6 @@ pub async fn delete_metadata(c: &mut Conn, node_id: i64, label: &str) -> sqlx::R
     Ok(done.rows_affected() > 0)
 }
 
-pub async fn metadata(c: &mut Conn, node_id: i64) -> sqlx::Result<Vec<(String, String)>> {
-    sqlx::query_as("SELECT label, value FROM metadata WHERE owner_id = $1 ORDER BY id")
-        .bind(node_id)
-        .fetch_all(c)
-        .await
-}
-
 const NIC_COLUMNS: &str = "id, label, owner_id, mac_addr, port_id";
 
 pub async fn nic(c: &mut Conn, node_id: i64, label: &str) -> sqlx::Result<Option<Nic>> {
@@ -207,7 +200,7 @@ pub async fn set_nic_port(c: &mut Conn, nic_id: i64, port_id: Option<i64>) -> sq
 }
 
 /// A nic as `show_node` reports it, with its port and switch labels.
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct NicView {
     pub id: i64,
     pub label: String,
@@ -216,30 +209,75 @@ pub struct NicView {
     pub switch: Option<String>,
 }
 
-pub async fn nic_views(c: &mut Conn, node_id: i64) -> sqlx::Result<Vec<NicView>> {
-    sqlx::query_as(
-        "SELECT n.id, n.label, n.mac_addr, p.label AS port, s.label AS switch
-         FROM nic n LEFT JOIN port p ON p.id = n.port_id LEFT JOIN switch s ON s.id = p.owner_id
-         WHERE n.owner_id = $1 ORDER BY n.id",
-    )
-    .bind(node_id)
-    .fetch_all(c)
-    .await
+/// Everything `show_node` shows, read by one statement (one round trip, one snapshot).
+pub struct NodeShow {
+    pub label: String,
+    pub project_id: Option<i64>,
+    pub project: Option<String>,
+    /// In creation order.
+    pub nics: Vec<NicView>,
+    /// (nic id, channel, network label), in attachment order.
+    pub attachments: Vec<(i64, String, String)>,
+    /// (key, JSON text), in creation order.
+    pub metadata: Vec<(String, String)>,
 }
 
-/// Attachments of every nic of a node: (nic id, channel, network label).
-pub async fn attachments_of_node(
-    c: &mut Conn,
-    node_id: i64,
-) -> sqlx::Result<Vec<(i64, String, String)>> {
-    sqlx::query_as(
-        "SELECT a.nic_id, a.channel, w.label FROM network_attachment a
-         JOIN nic n ON n.id = a.nic_id JOIN network w ON w.id = a.network_id
-         WHERE n.owner_id = $1 ORDER BY a.id",
-    )
-    .bind(node_id)
-    .fetch_all(c)
-    .await
+pub async fn show(c: &mut Conn, label: &str) -> sqlx::Result<Option<NodeShow>> {
+    let json = super::Json::of(c);
+    // Each list carries its row id first, to be put in order here.
+    let list = |items: &str, rest: &str| {
+        json.column(&format!("SELECT {} {rest}", json.agg(&json.array(items))))
+    };
+    let nics = list(
+        "n.id, n.label, n.mac_addr, p.label, s.label",
+        "FROM nic n LEFT JOIN port p ON p.id = n.port_id LEFT JOIN switch s ON s.id = p.owner_id
+         WHERE n.owner_id = d.id",
+    );
+    let attachments = list(
+        "a.id, a.nic_id, a.channel, w.label",
+        "FROM network_attachment a JOIN nic n ON n.id = a.nic_id
+         JOIN network w ON w.id = a.network_id WHERE n.owner_id = d.id",
+    );
+    let metadata = list(
+        "m.id, m.label, m.value",
+        "FROM metadata m WHERE m.owner_id = d.id",
+    );
+    let sql = format!(
+        "SELECT d.label, d.project_id, j.label AS project, {nics} AS nics,
+                {attachments} AS attachments, {metadata} AS metadata
+         FROM node d LEFT JOIN project j ON j.id = d.project_id WHERE d.label = $1"
+    );
+    let Some(row) = sqlx::query(&sql).bind(label).fetch_optional(c).await? else {
+        return Ok(None);
+    };
+    type NicRow = (i64, String, Option<String>, Option<String>, Option<String>);
+    let mut nics: Vec<NicRow> = super::from_json(row.try_get("nics")?)?;
+    nics.sort_unstable_by_key(|n| n.0);
+    let mut attachments: Vec<(i64, i64, String, String)> =
+        super::from_json(row.try_get("attachments")?)?;
+    attachments.sort_unstable_by_key(|a| a.0);
+    let mut metadata: Vec<(i64, String, String)> = super::from_json(row.try_get("metadata")?)?;
+    metadata.sort_unstable_by_key(|m| m.0);
+    Ok(Some(NodeShow {
+        label: row.try_get("label")?,
+        project_id: row.try_get("project_id")?,
+        project: row.try_get("project")?,
+        nics: nics
+            .into_iter()
+            .map(|(id, label, mac_addr, port, switch)| NicView {
+                id,
+                label,
+                mac_addr,
+                port,
+                switch,
+            })
+            .collect(),
+        attachments: attachments
+            .into_iter()
+            .map(|(_, nic, channel, network)| (nic, channel, network))
+            .collect(),
+        metadata: metadata.into_iter().map(|(_, k, v)| (k, v)).collect(),
+    }))
 }
 
 /// Attachments of one nic: (channel, network row id, network label).

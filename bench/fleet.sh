@@ -76,6 +76,8 @@ measure() { # measure CONNECTIONS PATH
     awk '/Requests\/sec/ {rps=$2} / 50%/ {p50=$2} / 99%/ {p99=$2} /Non-2xx/ {bad=$NF}
          END {printf "p50 %8s  p99 %8s  %8s req/s  non-2xx %s\n", p50, p99, rps, bad ? bad : 0}'
 }
+# Warm up (pool connections, statement caches) so that the numbers are the steady state.
+wrk -t2 -c64 -d2s -H "$HDR" "$URL/v0/node/n$((NODES / 2))" >/dev/null
 for c in 4 64; do
   measure $c /v0/node/n$((NODES / 2))
   measure $c /v0/nodes/all

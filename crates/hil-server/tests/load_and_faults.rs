@@ -182,15 +182,7 @@ async fn clients_that_hang_up_mid_request_leave_the_server_healthy() {
     assert!(failures.is_empty(), "after the storm: {failures:#?}");
     let mut ids = Vec::new();
     for node in &nodes {
-        let r = s
-            .admin(
-                "POST",
-                &format!("/v0/node/{node}/nic/eth0/connect_network"),
-                Some(json!({"network": "after-0"})),
-            )
-            .await;
-        assert_eq!(r.status, 202, "{}", r.text);
-        ids.push(r.json["status_id"].as_str().unwrap().to_string());
+        ids.push(s.queue_connect(node, "after-0").await);
     }
     for action in wait_all(&s, &ids, Duration::from_secs(20)).await {
         assert_eq!(action["status"], "DONE", "{action}");
@@ -310,15 +302,7 @@ async fn a_database_outage_under_a_running_worker_ends_every_action_done() {
     slow_down(&s, "sw0", Some(0.4));
     let mut ids = Vec::new();
     for node in &nodes {
-        let r = s
-            .admin(
-                "POST",
-                &format!("/v0/node/{node}/nic/eth0/connect_network"),
-                Some(json!({"network": "net"})),
-            )
-            .await;
-        assert_eq!(r.status, 202, "{}", r.text);
-        ids.push(r.json["status_id"].as_str().unwrap().to_string());
+        ids.push(s.queue_connect(node, "net").await);
     }
     tokio::time::sleep(Duration::from_millis(600)).await;
 
@@ -356,15 +340,7 @@ async fn a_hung_switch_times_out_its_own_actions_only() {
     let started = Instant::now();
     let mut ids = Vec::new();
     for node in &nodes {
-        let r = s
-            .admin(
-                "POST",
-                &format!("/v0/node/{node}/nic/eth0/connect_network"),
-                Some(json!({"network": "net"})),
-            )
-            .await;
-        assert_eq!(r.status, 202, "{}", r.text);
-        ids.push(r.json["status_id"].as_str().unwrap().to_string());
+        ids.push(s.queue_connect(node, "net").await);
     }
     // The healthy switch is not held up.
     for i in [1, 3] {

@@ -52,18 +52,6 @@ async fn tenant_node(s: &TestServer, node: &str, switch: &str, port: &str) {
     .await;
 }
 
-async fn queue_connect(s: &TestServer, node: &str) -> String {
-    let r = s
-        .admin(
-            "POST",
-            &format!("/v0/node/{node}/nic/eth0/connect_network"),
-            Some(json!({"network": "net"})),
-        )
-        .await;
-    assert_eq!(r.status, 202, "{}", r.text);
-    r.json["status_id"].as_str().unwrap().to_string()
-}
-
 async fn status(s: &TestServer, id: &str) -> Value {
     s.ok("GET", &format!("/v0/networking_action/{id}"), None)
         .await
@@ -98,10 +86,10 @@ async fn a_failing_switch_fails_only_its_own_actions() {
     tenant_node(&s, "n-stuck", "stuck", "Ethernet1/1").await;
 
     let started = Instant::now();
-    let stuck_id = queue_connect(&s, "n-stuck").await;
-    let liar_id = queue_connect(&s, "n-liar").await;
-    let gone_id = queue_connect(&s, "n-gone").await;
-    let good_id = queue_connect(&s, "n-good").await;
+    let stuck_id = s.queue_connect("n-stuck", "net").await;
+    let liar_id = s.queue_connect("n-liar", "net").await;
+    let gone_id = s.queue_connect("n-gone", "net").await;
+    let good_id = s.queue_connect("n-good", "net").await;
 
     // The healthy switch is not held up by the one that hangs.
     let good = s.wait_action(&good_id).await;
@@ -159,7 +147,7 @@ async fn a_session_is_reused_while_work_keeps_arriving_and_closed_when_idle() {
     }
     let mut ids = Vec::new();
     for i in 1..=5 {
-        ids.push(queue_connect(&s, &format!("n{i}")).await);
+        ids.push(s.queue_connect(&format!("n{i}"), "net").await);
     }
     for id in &ids {
         assert_eq!(s.wait_action(id).await["status"], "DONE");
@@ -188,7 +176,7 @@ async fn a_session_is_reused_while_work_keeps_arriving_and_closed_when_idle() {
 
     // After the idle time the session is closed; the next change logs in again.
     tokio::time::sleep(Duration::from_millis(1600)).await;
-    let id = queue_connect(&s, "n1").await;
+    let id = s.queue_connect("n1", "net").await;
     assert_eq!(s.wait_action(&id).await["status"], "DONE");
     assert_eq!(sw.logins(), 2);
     s.shutdown().await;
@@ -204,7 +192,7 @@ async fn a_batch_may_use_several_sessions_to_one_switch() {
     let mut ids = Vec::new();
     for i in 1..=4 {
         tenant_node(&s, &format!("n{i}"), "sw", &format!("Ethernet1/{i}")).await;
-        ids.push(queue_connect(&s, &format!("n{i}")).await);
+        ids.push(s.queue_connect(&format!("n{i}"), "net").await);
     }
     hil_server::spawn_worker(&s.ctx).drain().await.unwrap();
     for id in &ids {

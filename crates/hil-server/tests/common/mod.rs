@@ -215,6 +215,19 @@ impl TestServer {
             .await
     }
 
+    /// Queues connecting `node`'s `eth0` to `network` (202) and returns the action's id.
+    pub async fn queue_connect(&self, node: &str, network: &str) -> String {
+        let r = self
+            .admin(
+                "POST",
+                &format!("/v0/node/{node}/nic/eth0/connect_network"),
+                Some(json!({ "network": network })),
+            )
+            .await;
+        assert_eq!(r.status, 202, "{}", r.text);
+        r.json["status_id"].as_str().unwrap().to_string()
+    }
+
     /// The VLAN of a network allocated from vlan_pool, read from its `vlan/<id>` channel.
     pub async fn vlan_of(&self, network: &str) -> u16 {
         let net = self

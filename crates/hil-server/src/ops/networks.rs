@@ -138,8 +138,8 @@ pub async fn list_networks(
     ctx: &Ctx,
     caller: &Caller,
 ) -> ApiResult<BTreeMap<String, NetworkListEntry>> {
-    let mut tx = ctx.store.read().await?;
-    Ok(store::networks::listing(&mut tx)
+    let mut c = ctx.store.single_read().await?;
+    Ok(store::networks::listing(&mut c)
         .await?
         .into_iter()
         .filter(|(_, _, projects)| caller.is_admin || projects.is_empty())

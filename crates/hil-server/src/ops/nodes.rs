@@ -74,8 +74,8 @@ pub async fn node_delete(ctx: &Ctx, caller: &Caller, label: &str) -> ApiResult<(
 }
 
 pub async fn list_nodes(ctx: &Ctx, _caller: &Caller, is_free: &str) -> ApiResult<Vec<String>> {
-    let mut tx = ctx.store.read().await?;
-    Ok(store::nodes::list_labels(&mut tx, is_free == "free").await?)
+    let mut c = ctx.store.single_read().await?;
+    Ok(store::nodes::list_labels(&mut c, is_free == "free").await?)
 }
 
 pub async fn show_node(ctx: &Ctx, caller: &Caller, label: &str) -> ApiResult<NodeInfo> {

@@ -339,14 +339,6 @@ impl Json {
         }
     }
 
-    /// A scalar subquery that yields JSON, for use inside `array` or `agg`.
-    pub fn nested(&self, subquery: &str) -> String {
-        match self.0 {
-            Backend::Sqlite => format!("json(({subquery}))"),
-            Backend::Postgres => format!("({subquery})"),
-        }
-    }
-
     /// A scalar subquery that yields JSON, as a text column of the outer query.
     pub fn column(&self, subquery: &str) -> String {
         match self.0 {

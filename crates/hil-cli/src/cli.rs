@@ -509,14 +509,15 @@ pub enum UserCmd {
     #[command(
         after_help = "The password never goes on the command line, where other users could see it.\n\
                       On a terminal you are asked for it twice; otherwise it is the next line of\n\
-                      standard input (after your own password when --password-stdin is used).\n\n\
+                      standard input (after your own password when --password-stdin is used).\n\
+                      HIL's form `hil user create NAME PASSWORD ROLE` still works, with a warning.\n\n\
                       Example:\n  printf '%s\\n' \"$NEW_PASSWORD\" | hil user create alice regular"
     )]
     Create {
         username: String,
         #[arg(value_name = "admin|regular")]
         role: String,
-        /// HIL's old form put the password before the role; refused with a hint
+        /// HIL's form `NAME PASSWORD ROLE`: the second argument is then the password
         #[arg(hide = true)]
         legacy_role: Option<String>,
     },

@@ -543,9 +543,24 @@ async fn error_paths_end_in_one_line_and_the_right_code() {
         .run(&["node", "list", "all"])
         .await
         .fails(2, "invalid endpoint");
-    admin(&s, &["user", "create", "bob", "secret", "regular"])
+    // HIL's three-argument form works, with a warning that the password shows in `ps`.
+    let legacy = admin(&s, &["user", "create", "bob", "bob-pw", "regular"]).await;
+    assert_eq!(legacy.code, 0, "{legacy:#?}");
+    assert!(
+        legacy.stderr.contains("visible to other users"),
+        "{legacy:#?}"
+    );
+    assert!(
+        !legacy.stderr.contains("bob-pw"),
+        "the warning does not repeat the password"
+    );
+    Hil::new(&s, Some(("bob", "bob-pw")))
+        .run(&["network", "list"])
         .await
-        .fails(2, "passwords are not taken as arguments");
+        .ok();
+    admin(&s, &["user", "create", "carol", "pw", "root"])
+        .await
+        .fails(2, "admin or regular");
     admin(
         &s,
         &["node", "metadata", "add", "n1", "k", "{", "--json-value"],

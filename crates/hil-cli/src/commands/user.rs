@@ -11,9 +11,24 @@ pub async fn run(cmd: UserCmd, ctx: &Ctx) -> Result {
         UserCmd::Create {
             username,
             role,
-            legacy_role,
+            legacy_role: Some(legacy_role),
         } => {
-            let is_admin = parse_role(&role, legacy_role.is_some())? == Role::Admin;
+            // HIL's form, `user create NAME PASSWORD ROLE`, which existing scripts use.
+            let (password, role) = (role, legacy_role);
+            let is_admin = parse_role(&role)? == Role::Admin;
+            eprintln!(
+                "Warning: a password given as an argument is visible to other users of this \
+                 machine (ps, shell history); pipe it in instead: \
+                 printf '%s\\n' \"$PASSWORD\" | hil user create {username} {role}"
+            );
+            hil.user_create(&username, &password, is_admin).await?;
+        }
+        UserCmd::Create {
+            username,
+            role,
+            legacy_role: None,
+        } => {
+            let is_admin = parse_role(&role)? == Role::Admin;
             let password = secret::read_new_password(&username)?;
             hil.user_create(&username, &password, is_admin).await?;
         }
@@ -44,16 +59,8 @@ pub async fn run(cmd: UserCmd, ctx: &Ctx) -> Result {
     Ok(())
 }
 
-/// `admin` or `regular`. HIL's `user create NAME PASSWORD ROLE` is refused with a hint: a
-/// password in argv is visible to every local user through `ps`.
-fn parse_role(role: &str, legacy_form: bool) -> Result<Role> {
-    if legacy_form {
-        return Err(CliError::Usage(
-            "passwords are not taken as arguments (other users could read them with ps); \
-             use `hil user create NAME admin|regular` and type the password, or pipe it in"
-                .into(),
-        ));
-    }
+/// `admin` or `regular`.
+fn parse_role(role: &str) -> Result<Role> {
     match role {
         "admin" => Ok(Role::Admin),
         "regular" => Ok(Role::Regular),

@@ -307,7 +307,8 @@ mod tests {
         let d = BrocadeDriver::new(DriverOptions::default());
         assert!(d.validate_config(&config("http://vdx", "TenGigabitEthernet")));
         assert!(d.validate_config(&config("https://vdx", "Port-channel")));
-        assert!(!d.validate_config(&config("vdx.example.com", "TenGigabitEthernet")));
+        assert!(d.validate_config(&config("vdx.example.com", "TenGigabitEthernet")));
+        assert!(!d.validate_config(&config("ftp://vdx", "TenGigabitEthernet")));
         assert!(!d.validate_config(&config("http://vdx", "Ten/../x")));
         assert!(!d.validate_config(&config("http://vdx", "")));
         assert!(d.validate_port_name("101/0/10"));

@@ -395,7 +395,8 @@ mod tests {
         let d = DellNos9Driver::new(DriverOptions::default());
         assert!(d.validate_config(&config("http://sw:8008", "GigabitEthernet")));
         assert!(d.validate_config(&config("https://sw:8888", "fortyGigE")));
-        assert!(!d.validate_config(&config("sw:8008", "GigabitEthernet")));
+        assert!(d.validate_config(&config("sw:8008", "GigabitEthernet")));
+        assert!(!d.validate_config(&config("u:p@sw:8008", "GigabitEthernet")));
         assert!(!d.validate_config(&config("http://sw:8008", "gigabitethernet")));
         assert!(!d.validate_config(&config("http://sw:8008", "Ethernet")));
         assert!(d.validate_port_name("1/3"));

@@ -56,18 +56,30 @@ pub(crate) fn validate_common(config: &serde_json::Map<String, serde_json::Value
             .is_some_and(valid_base_url)
 }
 
-/// Whether `text` is an `http(s)://host[:port][/prefix]` URL without credentials, query or
-/// fragment. HIL needed the scheme too but only found out when the first request failed.
+/// Whether `text` is a usable `hostname` (see `base_url`).
 pub(crate) fn valid_base_url(text: &str) -> bool {
-    let Ok(url) = reqwest::Url::parse(text) else {
-        return false;
+    base_url(text).is_some()
+}
+
+/// The base URL a `hostname` stands for, without a trailing `/`: an
+/// `http(s)://host[:port][/prefix]` URL without credentials, query or fragment, or such a
+/// `host[:port][/prefix]` without a scheme, as HIL's own tests and inventories wrote it, which
+/// means HTTPS (HIL sent such a hostname to `requests` as it was, which refused it at the
+/// first call; HTTPS keeps the switch password off the wire).
+pub(crate) fn base_url(hostname: &str) -> Option<String> {
+    let text = if hostname.contains("://") {
+        hostname.to_string()
+    } else {
+        format!("https://{hostname}")
     };
-    matches!(url.scheme(), "http" | "https")
+    let url = reqwest::Url::parse(&text).ok()?;
+    let usable = matches!(url.scheme(), "http" | "https")
         && url.host_str().is_some_and(|h| !h.is_empty())
         && url.username().is_empty()
         && url.password().is_none()
         && url.query().is_none()
-        && url.fragment().is_none()
+        && url.fragment().is_none();
+    usable.then(|| text.trim_end_matches('/').to_string())
 }
 
 /// A port change refers to a port by label; labels reach URLs and CLI lines, so a label that
@@ -114,13 +126,12 @@ impl Http {
                 )
             })
         };
-        let hostname = field("hostname")?;
-        if !valid_base_url(&hostname) {
-            return Err(SwitchError::new(
+        let base = base_url(&field("hostname")?).ok_or_else(|| {
+            SwitchError::new(
                 SwitchErrorKind::Rejected,
                 format!("switch {}: hostname is not an http(s) URL", spec.label),
-            ));
-        }
+            )
+        })?;
         let client = reqwest::Client::builder()
             .connect_timeout(options.connect_timeout)
             .timeout(options.command_timeout)
@@ -133,7 +144,7 @@ impl Http {
             })?;
         Ok(Http {
             client,
-            base: hostname.trim_end_matches('/').to_string(),
+            base,
             username: field("username")?,
             password: field("password")?,
             spec: spec.clone(),
@@ -364,12 +375,28 @@ mod tests {
         assert!(valid_base_url("http://switch.example.com:8008"));
         assert!(valid_base_url("https://10.0.0.1:8888/"));
         assert!(valid_base_url("http://proxy.example/switch1"));
-        assert!(!valid_base_url("switch.example.com:8008"));
-        assert!(!valid_base_url("mybrocade.example.com"));
         assert!(!valid_base_url("ftp://switch.example.com"));
         assert!(!valid_base_url("http://admin:pw@switch.example.com"));
         assert!(!valid_base_url("http://switch.example.com/?x=1"));
         assert!(!valid_base_url(""));
+    }
+
+    #[test]
+    fn hostnames_without_a_scheme_mean_https() {
+        assert_eq!(
+            base_url("mybrocade.example.com").as_deref(),
+            Some("https://mybrocade.example.com")
+        );
+        assert_eq!(
+            base_url("switch.example.com:8008/").as_deref(),
+            Some("https://switch.example.com:8008")
+        );
+        assert_eq!(
+            base_url("http://10.0.0.1:8008").as_deref(),
+            Some("http://10.0.0.1:8008")
+        );
+        assert_eq!(base_url("admin:pw@switch"), None);
+        assert_eq!(base_url("switch?x=1"), None);
     }
 
     #[test]
@@ -394,7 +421,7 @@ mod tests {
         assert!(validate_common(ok.as_object().unwrap()));
         let bare = serde_json::json!({"hostname": "sw:8008", "username": "u",
                                       "password": "p", "interface_type": "GigabitEthernet"});
-        assert!(!validate_common(bare.as_object().unwrap()));
+        assert!(validate_common(bare.as_object().unwrap()));
         let missing =
             serde_json::json!({"hostname": "http://sw", "username": "u", "password": "p"});
         assert!(!validate_common(missing.as_object().unwrap()));

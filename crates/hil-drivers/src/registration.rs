@@ -8,14 +8,44 @@ pub fn is_secret_member(key: &str) -> bool {
     key.contains("password") || key.contains("token")
 }
 
-/// `text` with every secret member of `config` replaced by `********`.
+/// `text` with every secret member of `config` replaced by `********`, longest secret first.
 pub fn redact_secrets(config: &Map<String, Value>, text: &str) -> String {
-    config
+    let mut secrets: Vec<&str> = config
         .iter()
         .filter(|(k, _)| is_secret_member(k))
         .filter_map(|(_, v)| v.as_str())
         .filter(|s| !s.is_empty())
-        .fold(text.to_string(), |acc, s| acc.replace(s, "********"))
+        .collect();
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    secrets
+        .into_iter()
+        .fold(text.to_string(), |acc, secret| redact_one(&acc, secret))
+}
+
+/// A secret this long is redacted wherever it occurs; a shorter one only where it stands as
+/// a word of its own, so that the password `p` does not turn `port` into `********ort`.
+const REDACT_ANYWHERE_CHARS: usize = 8;
+
+fn redact_one(text: &str, secret: &str) -> String {
+    let anywhere = secret.chars().count() >= REDACT_ANYWHERE_CHARS;
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    for (start, _) in text.match_indices(secret) {
+        if start < copied {
+            continue;
+        }
+        let end = start + secret.len();
+        let alone = !text[..start].chars().next_back().is_some_and(is_word)
+            && !text[end..].chars().next().is_some_and(is_word);
+        if anywhere || alone {
+            out.push_str(&text[copied..start]);
+            out.push_str("********");
+            copied = end;
+        }
+    }
+    out.push_str(&text[copied..]);
+    out
 }
 
 /// `config` without its secret members: what an API call may show.
@@ -81,6 +111,21 @@ mod tests {
         assert_eq!(
             redact_secrets(&config, "login root/calvin refused"),
             "login root/******** refused"
+        );
+    }
+
+    #[test]
+    fn short_secrets_are_redacted_as_whole_words_only() {
+        let config = map(json!({"password": "p", "token": "tok"}));
+        assert_eq!(
+            redact_secrets(&config, "Port gi1/0/3 is down; login p/tok refused (p)"),
+            "Port gi1/0/3 is down; login ********/******** refused (********)"
+        );
+        assert_eq!(redact_secrets(&config, "stop: tokens"), "stop: tokens");
+        let long = map(json!({"password": "longsecret99"}));
+        assert_eq!(
+            redact_secrets(&long, "user=admin,pw=longsecret99x"),
+            "user=admin,pw=********x"
         );
     }
 

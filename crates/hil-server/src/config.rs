@@ -106,6 +106,17 @@ pub struct AuthConfig {
     pub require_authentication: bool,
     /// How long a verified password stays cached, in seconds (0 disables the cache).
     pub cache_ttl_secs: u64,
+    /// How long a rejected password is remembered, so that repeating it costs no hash.
+    pub rejected_cache_secs: u64,
+    /// Password hashes computed at once (each takes ~19 MiB and a CPU for tens of ms); further
+    /// logins wait. 0: one per CPU, at most 4.
+    pub password_checks: usize,
+    /// Failed logins allowed per user name within the window before further attempts get 429
+    /// (0: no limit). A password already verified keeps working.
+    pub max_failed_logins_per_user: u32,
+    /// The same per client address (0: no limit).
+    pub max_failed_logins_per_address: u32,
+    pub failed_login_window_secs: u64,
     /// Name of the administrator created when the user table is empty.
     pub bootstrap_admin: String,
     /// Password of that administrator. Empty: `HIL_ADMIN_PASSWORD`, else generated and printed.
@@ -118,6 +129,11 @@ impl Default for AuthConfig {
             backend: AuthBackend::Database,
             require_authentication: true,
             cache_ttl_secs: 300,
+            rejected_cache_secs: 60,
+            password_checks: 0,
+            max_failed_logins_per_user: 10,
+            max_failed_logins_per_address: 100,
+            failed_login_window_secs: 60,
             bootstrap_admin: "admin".into(),
             bootstrap_password: None,
         }
@@ -408,6 +424,12 @@ pub struct LimitsConfig {
     pub max_body_bytes: usize,
     /// Longest label (in characters) accepted for any object.
     pub max_label_chars: usize,
+    /// Seconds a client has to send a request's headers (and an idle connection stays open).
+    pub header_timeout_secs: f64,
+    /// Seconds a client has to send a request's body once its headers are in.
+    pub body_timeout_secs: f64,
+    /// Connections open at once; more clients wait until one closes.
+    pub max_connections: usize,
 }
 
 impl Default for LimitsConfig {
@@ -415,6 +437,23 @@ impl Default for LimitsConfig {
         LimitsConfig {
             max_body_bytes: 64 * 1024,
             max_label_chars: 255,
+            header_timeout_secs: 10.0,
+            body_timeout_secs: 10.0,
+            max_connections: 1024,
+        }
+    }
+}
+
+impl LimitsConfig {
+    pub fn body_timeout(&self) -> Duration {
+        Duration::from_secs_f64(self.body_timeout_secs)
+    }
+
+    pub fn connections(&self) -> crate::http::server::ConnectionLimits {
+        crate::http::server::ConnectionLimits {
+            header_timeout: Duration::from_secs_f64(self.header_timeout_secs),
+            max_connections: self.max_connections,
+            drain_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -477,6 +516,7 @@ impl Config {
             }
         }
         self.validate_obm()?;
+        self.validate_limits()?;
         let hn = &self.headnode;
         if !(hn.command_timeout_secs > 0.0 && hn.command_timeout_secs <= 3600.0) {
             return Err("headnode.command_timeout_secs must be in (0, 3600]".into());
@@ -487,6 +527,25 @@ impl Config {
         if self.maintenance.project.is_some() != self.maintenance.url.is_some() {
             // Logging is not set up yet while the config loads.
             eprintln!("Warning: maintenance: only one of project and url is set; detaching nodes will fail as in HIL");
+        }
+        Ok(())
+    }
+
+    fn validate_limits(&self) -> Result<(), String> {
+        let l = &self.limits;
+        for (name, secs) in [
+            ("header_timeout_secs", l.header_timeout_secs),
+            ("body_timeout_secs", l.body_timeout_secs),
+        ] {
+            if !(secs > 0.0 && secs <= 3600.0) {
+                return Err(format!("limits.{name} must be in (0, 3600]"));
+            }
+        }
+        if l.max_connections == 0 {
+            return Err("limits.max_connections must be > 0".into());
+        }
+        if self.auth.failed_login_window_secs == 0 {
+            return Err("auth.failed_login_window_secs must be > 0".into());
         }
         Ok(())
     }

@@ -36,6 +36,15 @@ pub enum ApiError {
     /// The hypervisor failed a headnode operation (HIL's 500); the message says why.
     #[error("{0}")]
     Hypervisor(String),
+    /// Too many failed logins: the caller must wait this many seconds (429, Retry-After).
+    #[error("{0}")]
+    TooManyRequests(String, u64),
+    /// A resource other than the database is exhausted for the moment (503, Retry-After).
+    #[error("{0}")]
+    Unavailable(String),
+    /// A client took too long to send its request (408).
+    #[error("{0}")]
+    RequestTimeout(String),
     /// The database failed or is unreachable. Logged in full; the client sees a generic text.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
@@ -62,6 +71,9 @@ impl ApiError {
             ApiError::MethodNotAllowed(_) => ErrorType::MethodNotAllowed,
             ApiError::Obm(_) => ErrorType::Obm,
             ApiError::Hypervisor(_) => ErrorType::Server,
+            ApiError::TooManyRequests(..) => ErrorType::TooManyRequests,
+            ApiError::Unavailable(_) => ErrorType::Unavailable,
+            ApiError::RequestTimeout(_) => ErrorType::RequestTimeout,
             ApiError::Database(sqlx::Error::PoolTimedOut) => ErrorType::Unavailable,
             ApiError::Database(_) | ApiError::Internal(_) => ErrorType::Server,
         }
@@ -83,6 +95,24 @@ impl ApiError {
     /// The request failed validation (HIL's generic schema message).
     pub fn invalid_args() -> Self {
         ApiError::Validation("Request arguments are not valid for this request".into())
+    }
+
+    /// Failed logins reached a limit; the next attempt may come after `wait`.
+    pub fn too_many_logins(wait: std::time::Duration) -> Self {
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        ApiError::TooManyRequests(
+            format!("Too many failed logins; try again in {secs} seconds."),
+            secs,
+        )
+    }
+
+    /// When the client may try again, for the `Retry-After` header.
+    fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            ApiError::TooManyRequests(_, secs) => Some(*secs),
+            ApiError::Unavailable(_) | ApiError::Database(sqlx::Error::PoolTimedOut) => Some(1),
+            _ => None,
+        }
     }
 
     pub fn admin_only() -> Self {
@@ -136,6 +166,12 @@ impl IntoResponse for ApiError {
         };
         let status =
             StatusCode::from_u16(error_type.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, axum::Json(body)).into_response()
+        let mut response = (status, axum::Json(body)).into_response();
+        if let Some(secs) = self.retry_after_secs() {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }

@@ -154,14 +154,12 @@ pub async fn serve(
         // Console viewers stream for ever; end them so that the connections can drain.
         consoles_ctx.obm.consoles.stop_all();
     };
-    let result = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    http::server::serve(listener, app, ctx.config.limits.connections(), shutdown).await;
     let _ = stop_tx.send(true);
     if let Some(worker) = worker {
         let _ = tokio::time::timeout(std::time::Duration::from_secs(8), worker).await;
     }
-    result.map_err(|e| format!("server error: {e}"))
+    Ok(())
 }
 
 /// Starts the console sessions of nodes whose OBM is enabled (after a restart, HIL lost them).

@@ -105,9 +105,12 @@ fn init_logging(filter: &str) {
     if !configured.contains("sqlx::postgres::notice") {
         filter = filter.add_directive("sqlx::postgres::notice=error".parse().expect("static"));
     }
+    // Colour codes only on a terminal: log files and journald get plain text to grep.
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(terminal)
         .init();
 }
 

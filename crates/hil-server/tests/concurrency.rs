@@ -1,10 +1,13 @@
 //! Races and crashes: concurrent clients cannot both win, and a killed server loses no action.
 
 mod common;
-use std::process::{Child, Command, Stdio};
+#[path = "common/process.rs"]
+mod process;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::*;
+use process::{free_port, spawn_server, wait_ready};
 use serde_json::json;
 
 #[tokio::test]
@@ -86,74 +89,13 @@ async fn twenty_clients_race_to_reserve_one_node_and_connect_one_nic() {
     s.shutdown().await;
 }
 
-/// `hil-admin serve` as a child process, configured through the environment.
-struct Process {
-    child: Child,
-    url: String,
-}
-
-fn spawn_server(dir: &std::path::Path, db_url: &str, port: u16) -> Process {
-    let child = Command::new(env!("CARGO_BIN_EXE_hil-admin"))
-        .arg("serve")
-        .current_dir(dir)
-        .env("HIL_DATA_DIR", dir)
-        .env("HIL_DATABASE__URL", db_url)
-        .env("HIL_LISTEN", format!("127.0.0.1:{port}"))
-        .env("HIL_ADMIN_PASSWORD", ADMIN.1)
-        .env("HIL_WORKER__POLL_INTERVAL_SECS", "0.05")
-        .env("HIL_WORKER__CLAIM_LEASE_SECS", "1")
-        .env(
-            "HIL_LOG",
-            std::env::var("HIL_TEST_SERVER_LOG").unwrap_or_else(|_| "warn".into()),
-        )
-        .stdout(Stdio::null())
-        .stderr(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(dir.join("server.log"))
-                .unwrap(),
-        )
-        .spawn()
-        .expect("spawn hil-admin");
-    Process {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn wait_ready(client: &reqwest::Client, url: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if client
-            .get(format!("{url}/v0/nodes/all"))
-            .basic_auth(ADMIN.0, Some(ADMIN.1))
-            .send()
-            .await
-            .is_ok()
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("server at {url} did not come up");
-}
-
 #[tokio::test]
 async fn killing_the_server_mid_burst_loses_no_accepted_action() {
     let dir = tempfile::tempdir().unwrap();
     let db_url = fresh_database_url(dir.path()).await;
     let port = free_port();
     let http = reqwest::Client::new();
-    let mut server = spawn_server(dir.path(), &db_url, port);
+    let mut server = spawn_server(dir.path(), &db_url, port, &[]);
     wait_ready(&http, &server.url).await;
     let url = server.url.clone();
     let put = |path: String, body: serde_json::Value| {
@@ -239,7 +181,7 @@ async fn killing_the_server_mid_burst_loses_no_accepted_action() {
     }
 
     // Restart on the same database: every accepted action must end DONE or ERROR.
-    let mut server = spawn_server(dir.path(), &db_url, port);
+    let mut server = spawn_server(dir.path(), &db_url, port, &[]);
     wait_ready(&http, &server.url).await;
     let deadline = Instant::now() + Duration::from_secs(30);
     for id in &accepted {

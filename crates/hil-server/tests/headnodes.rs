@@ -48,7 +48,7 @@ fn vms(s: &TestServer) -> std::collections::BTreeMap<String, hil_drivers::headno
 #[tokio::test]
 async fn a_headnode_lives_dirty_then_frozen_then_gone() {
     let s = world().await;
-    let images = s.call(None, "GET", "/v0/headnode_images/", None).await;
+    let images = alice(&s, "GET", "/v0/headnode_images/", None).await;
     assert_eq!(images.json, json!(["img-a", "img-b"]));
 
     alice(&s, "PUT", "/v0/headnode/hn", create_body("p", "img-a"))
@@ -330,7 +330,7 @@ async fn hils_cli_paths_without_v0_work() {
         .empty_ok();
     let shown = alice(&s, "GET", "/headnode/hn", None).await;
     assert_eq!(shown.json["vncport"], "5900");
-    let images = s.call(None, "GET", "/headnode_images", None).await;
+    let images = alice(&s, "GET", "/headnode_images", None).await;
     assert_eq!(images.json, json!(["img-a", "img-b"]));
     let listed = alice(&s, "GET", "/project/p/headnodes", None).await;
     assert_eq!(listed.json, json!(["hn"]));

@@ -665,9 +665,9 @@ async fn rest_switch_registration_is_validated() {
     let mut cases = Vec::new();
     for uri in [dellnos9::TYPE_URI, brocade::TYPE_URI] {
         let ty = "TenGigabitEthernet";
-        let mut no_scheme = good(uri, ty);
-        no_scheme["hostname"] = json!("sw.example:8008");
-        cases.push(no_scheme);
+        let mut ftp = good(uri, ty);
+        ftp["hostname"] = json!("ftp://sw.example");
+        cases.push(ftp);
         let mut extra = good(uri, ty);
         extra["dummy_vlan"] = json!("2222");
         cases.push(extra);
@@ -713,5 +713,41 @@ async fn rest_switch_registration_is_validated() {
         s.ok("GET", "/v0/switch/vdx", None).await,
         json!({"name": "vdx", "ports": [{"label": "1/0/1"}, {"label": "1/2"}], "capabilities": []})
     );
+    s.shutdown().await;
+}
+
+/// HIL's tests and inventories register REST switches without a scheme
+/// (`"hostname": "mybrocade.example.com"`). That is accepted and means HTTPS: the plain-HTTP
+/// stand-in never sees a request, and the action's error names the https:// URL it tried.
+#[tokio::test]
+async fn rest_hostnames_without_a_scheme_mean_https() {
+    let s = rest_server().await;
+    let sw = RestSwitch::start(Kind::Brocade, SWITCH_USER, SWITCH_PW).await;
+    let bare = sw.url().trim_start_matches("http://").to_string();
+    register(
+        &s,
+        "vdx",
+        brocade::TYPE_URI,
+        &bare,
+        "TenGigabitEthernet",
+        SWITCH_PW,
+    )
+    .await;
+    s.ok(
+        "PUT",
+        "/v0/switch/dell",
+        Some(
+            json!({"type": dellnos9::TYPE_URI, "hostname": "sw.example:8008",
+                    "username": "u", "password": "p", "interface_type": "GigabitEthernet"}),
+        ),
+    )
+    .await;
+    tenant_on(&s, "vdx", "1/0/1").await;
+    let a = nic_op(&s, "connect_network", "pnet", None).await;
+    assert_eq!(a["status"], "ERROR", "{a}");
+    let error = a["error"].as_str().unwrap_or_default();
+    assert!(error.contains(&format!("https://{bare}")), "{error}");
+    assert!(sw.requests().is_empty(), "{:?}", sw.requests());
+    assert_eq!(sw.port("1/0/1"), PortView::idle());
     s.shutdown().await;
 }

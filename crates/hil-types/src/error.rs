@@ -24,6 +24,10 @@ pub enum ErrorType {
     Allocation,
     NotImplemented,
     MethodNotAllowed,
+    /// Not in HIL: a client took too long to send its request.
+    RequestTimeout,
+    /// Not in HIL: too many failed logins; the response says when to retry.
+    TooManyRequests,
     Unavailable,
     /// A BMC or obmd failed or did not answer in time (HIL's `OBMError`).
     Obm,
@@ -31,7 +35,7 @@ pub enum ErrorType {
 }
 
 impl ErrorType {
-    pub const ALL: [ErrorType; 14] = [
+    pub const ALL: [ErrorType; 16] = [
         ErrorType::Validation,
         ErrorType::BadArgument,
         ErrorType::Authorization,
@@ -43,6 +47,8 @@ impl ErrorType {
         ErrorType::Allocation,
         ErrorType::NotImplemented,
         ErrorType::MethodNotAllowed,
+        ErrorType::RequestTimeout,
+        ErrorType::TooManyRequests,
         ErrorType::Unavailable,
         ErrorType::Obm,
         ErrorType::Server,
@@ -67,6 +73,8 @@ impl ErrorType {
             ErrorType::Allocation => "AllocationError",
             ErrorType::NotImplemented => "NotImplementedError",
             ErrorType::MethodNotAllowed => "MethodNotAllowedError",
+            ErrorType::RequestTimeout => "RequestTimeoutError",
+            ErrorType::TooManyRequests => "TooManyRequestsError",
             ErrorType::Unavailable => "ServiceUnavailableError",
             ErrorType::Obm => "OBMError",
             ErrorType::Server => "ServerError",
@@ -80,6 +88,8 @@ impl ErrorType {
             ErrorType::Authorization => 401,
             ErrorType::NotFound => 404,
             ErrorType::MethodNotAllowed => 405,
+            ErrorType::RequestTimeout => 408,
+            ErrorType::TooManyRequests => 429,
             ErrorType::Duplicate
             | ErrorType::ProjectMismatch
             | ErrorType::Blocked

@@ -22,6 +22,8 @@ pub struct Call {
     headers: HeaderMap,
     body: Bytes,
     params: Vec<(String, String)>,
+    /// The client's address, for failed-login throttling.
+    client: Option<std::net::IpAddr>,
 }
 
 /// The schema of calls that take no arguments: the body must be empty or `{}`.
@@ -39,8 +41,9 @@ impl FromRequest<Arc<Ctx>> for Call {
         for (name, value) in &params {
             check_path_label(name, value, limits.max_label_chars)?;
         }
-        let body = read_body(body, limits.max_body_bytes).await?;
+        let body = read_body(body, limits.max_body_bytes, limits.body_timeout()).await?;
         Ok(Call {
+            client: super::server::peer_address(&parts.extensions).map(|a| a.ip()),
             method: parts.method,
             query: parts.uri.query().map(str::to_string),
             headers: parts.headers,
@@ -85,12 +88,19 @@ fn check_path_label(name: &str, value: &str, max_chars: usize) -> ApiResult<()> 
     Ok(())
 }
 
-async fn read_body(body: Body, limit: usize) -> ApiResult<Bytes> {
-    axum::body::to_bytes(body, limit).await.map_err(|_| {
-        ApiError::Validation(format!(
+/// The whole body, which must arrive within `patience` (a client that announces a body and
+/// never sends it must not hold a connection and a task for ever).
+async fn read_body(body: Body, limit: usize, patience: std::time::Duration) -> ApiResult<Bytes> {
+    match tokio::time::timeout(patience, axum::body::to_bytes(body, limit)).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(_)) => Err(ApiError::Validation(format!(
             "The request body is larger than {limit} bytes or unreadable."
-        ))
-    })
+        ))),
+        Err(_) => Err(ApiError::RequestTimeout(format!(
+            "The request body did not arrive within {} seconds.",
+            patience.as_secs_f64()
+        ))),
+    }
 }
 
 impl Call {
@@ -152,7 +162,9 @@ impl Call {
     }
 
     pub async fn caller(&self, ctx: &Ctx) -> ApiResult<Caller> {
-        ctx.auth.authenticate(&ctx.store, &self.headers).await
+        ctx.auth
+            .authenticate(&ctx.store, &self.headers, self.client)
+            .await
     }
 }
 

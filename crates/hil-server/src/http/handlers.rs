@@ -99,6 +99,8 @@ pub async fn list_project_headnodes(State(ctx): S, call: Call) -> ApiResult<Resp
 
 pub async fn list_headnode_images(State(ctx): S, call: Call) -> ApiResult<Response> {
     let NoArgs {} = call.args()?;
+    // Any authenticated caller may list images (HIL never asked for credentials here).
+    let _caller = call.caller(&ctx).await?;
     Ok(json(ops::headnodes::list_headnode_images(&ctx)))
 }
 

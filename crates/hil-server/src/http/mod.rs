@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::extract::Request;
-use axum::http::StatusCode;
+use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -18,6 +18,7 @@ use crate::ops::Ctx;
 
 pub mod call;
 mod handlers;
+pub mod server;
 
 use handlers as h;
 
@@ -126,7 +127,7 @@ pub fn router(ctx: Arc<Ctx>) -> Router {
                 post(h::user_remove_project),
             );
     }
-    Router::new()
+    let api = Router::new()
         .nest("/v0", v0.method_not_allowed_fallback(method_not_allowed))
         // HIL's own `hil headnode` commands left `/v0` out of their URLs (hil-api.md §13.4).
         .merge(headnode_routes())
@@ -135,7 +136,11 @@ pub fn router(ctx: Arc<Ctx>) -> Router {
         .layer(axum::middleware::from_fn(run_to_completion))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TraceLayer::new_for_http())
-        .with_state(ctx)
+        .with_state(ctx);
+    // OPTIONS reads the `Allow` header of the router's 405, which the router adds only as the
+    // answer leaves it: so this layer wraps the whole router.
+    let with_options = tower::Layer::layer(&axum::middleware::from_fn(answer_options), api);
+    Router::new().fallback_service(with_options)
 }
 
 /// The headnode calls (hil-api.md §4.7), served under `/v0` and, for HIL's CLI, without it.
@@ -181,6 +186,29 @@ async fn not_found(uri: axum::http::Uri) -> ApiError {
 
 async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed("This route does not accept that HTTP method.".into())
+}
+
+/// `OPTIONS` on a route answers 204 with the methods it takes in `Allow`. The router already
+/// knows them: its 405 for an unrouted method carries them.
+async fn answer_options(request: Request, next: Next) -> Response {
+    if request.method() != Method::OPTIONS {
+        return next.run(request).await;
+    }
+    let response = next.run(request).await;
+    if response.status() != StatusCode::METHOD_NOT_ALLOWED {
+        return response;
+    }
+    let routed = response
+        .headers()
+        .get(header::ALLOW)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let allow = if routed.is_empty() {
+        "OPTIONS".to_string()
+    } else {
+        format!("{routed},OPTIONS")
+    };
+    (StatusCode::NO_CONTENT, [(header::ALLOW, allow)]).into_response()
 }
 
 /// Runs each request in a task of its own, so that a client that hangs up or times out does not

@@ -44,6 +44,15 @@ impl BmcRequest {
     }
 }
 
+/// Who reads a failed request's error. Administrators get the BMC's own words; tenants only the
+/// kind of failure, because the BMC's address, user and URLs belong to the data centre, not to
+/// them. The log always has the whole story.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    Admin,
+    Tenant,
+}
+
 /// A node whose OBM is one of our drivers, as operations hand it over.
 #[derive(Clone)]
 pub struct DriverNode {
@@ -97,7 +106,7 @@ impl ObmService {
         Ok((type_uri.to_string(), members))
     }
 
-    fn bmc(&self, node: &DriverNode) -> ApiResult<Arc<dyn Bmc>> {
+    fn bmc(&self, node: &DriverNode, audience: Audience) -> ApiResult<Arc<dyn Bmc>> {
         let driver = self.drivers.get(node.type_uri.as_str()).ok_or_else(|| {
             ApiError::Obm(format!(
                 "OBM type {} of node {} is not enabled on this server (obm.enabled)",
@@ -110,7 +119,7 @@ impl ObmService {
         };
         driver
             .bmc(&spec, &self.options)
-            .map_err(|e| obm_error(node, "connect", e))
+            .map_err(|e| obm_error(node, "connect", e, audience))
     }
 
     /// Runs `request` on the node's BMC and waits for the outcome. The request runs in its
@@ -119,8 +128,9 @@ impl ObmService {
         &self,
         node: &DriverNode,
         request: BmcRequest,
+        audience: Audience,
     ) -> ApiResult<Option<PowerState>> {
-        let bmc = self.bmc(node)?;
+        let bmc = self.bmc(node, audience)?;
         let lock = self.node_locks.of(&node.id);
         let limit = self.options.command_timeout;
         let label = node.label.clone();
@@ -146,13 +156,13 @@ impl ObmService {
                 tracing::info!(node = %node.label, request = request.name(), "BMC request done");
                 Ok(state)
             }
-            Err(e) => Err(obm_error(node, request.name(), e)),
+            Err(e) => Err(obm_error(node, request.name(), e, audience)),
         }
     }
 
     /// Starts the node's serial console session, if its BMC has one and consoles are on.
     pub fn start_console(&self, node: &DriverNode) {
-        match self.bmc(node) {
+        match self.bmc(node, Audience::Admin) {
             Ok(bmc) if bmc.has_console() => self.consoles.start(node.id, &node.label, bmc),
             Ok(_) => {}
             Err(e) => tracing::warn!(node = %node.label, "console not started: {e}"),
@@ -187,9 +197,29 @@ async fn run(bmc: &dyn Bmc, request: BmcRequest) -> Result<Option<PowerState>, O
     }
 }
 
-/// A driver error as the API reports it: what failed, on which node, and why (redacted).
-fn obm_error(node: &DriverNode, what: &str, e: ObmError) -> ApiError {
+/// A driver error as the API reports it: what failed, on which node, and why (redacted; for
+/// tenants, only the kind of failure).
+fn obm_error(node: &DriverNode, what: &str, e: ObmError, audience: Audience) -> ApiError {
     let message = obm::redact_secrets(&node.config, &e.message);
     tracing::warn!(node = %node.label, request = what, "BMC request failed: {message}");
-    ApiError::Obm(format!("{what} of node {} failed: {message}", node.label))
+    let reason = match audience {
+        Audience::Admin => message,
+        Audience::Tenant => format!(
+            "{}; an administrator can find the details in the server log",
+            failure_kind(e.kind)
+        ),
+    };
+    ApiError::Obm(format!("{what} of node {} failed: {reason}", node.label))
+}
+
+/// What a tenant may learn of a BMC failure.
+fn failure_kind(kind: obm::ObmErrorKind) -> &'static str {
+    use obm::ObmErrorKind as K;
+    match kind {
+        K::Rejected => "the BMC refused the request",
+        K::Unreachable => "the BMC could not be reached",
+        K::Timeout => "the BMC did not answer in time",
+        K::Auth => "the BMC refused HIL's credentials",
+        K::Unsupported => "this node's BMC cannot do that",
+    }
 }

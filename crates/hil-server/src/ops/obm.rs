@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 use super::{node, require_access, require_admin, Ctx};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::obm::{BmcRequest, DriverNode};
+use crate::obm::{Audience, BmcRequest, DriverNode};
 use crate::store::{self, nodes::Node, obm::ObmRegistration};
 
 /// What an OBM call answers.
@@ -153,6 +153,15 @@ pub async fn node_enable_disable_obm(
     Ok(())
 }
 
+/// Who reads a BMC failure's message.
+fn audience(caller: &Caller) -> Audience {
+    if caller.is_admin {
+        Audience::Admin
+    } else {
+        Audience::Tenant
+    }
+}
+
 /// `power_on`, `power_off` and `power_cycle`: `suffix` is the obmd path of the call.
 pub async fn node_power(
     ctx: &Ctx,
@@ -165,7 +174,7 @@ pub async fn node_power(
         Ok(n) => n,
         Err(url) => return Ok(ObmAnswer::Redirect(url)),
     };
-    ctx.obm.execute(&n, request).await?;
+    ctx.obm.execute(&n, request, audience(caller)).await?;
     Ok(ObmAnswer::Served(()))
 }
 
@@ -179,7 +188,10 @@ pub async fn node_power_status(
         Ok(n) => n,
         Err(url) => return Ok(ObmAnswer::Redirect(url)),
     };
-    let state = ctx.obm.execute(&n, BmcRequest::PowerStatus).await?;
+    let state = ctx
+        .obm
+        .execute(&n, BmcRequest::PowerStatus, audience(caller))
+        .await?;
     let state = state.ok_or_else(|| ApiError::Internal("no power state".into()))?;
     Ok(ObmAnswer::Served(state))
 }
@@ -201,7 +213,9 @@ pub async fn node_set_bootdev(
             "Invalid boot device {bootdev:?}: use pxe, disk or none."
         ))
     })?;
-    ctx.obm.execute(&n, BmcRequest::SetBootdev(device)).await?;
+    ctx.obm
+        .execute(&n, BmcRequest::SetBootdev(device), audience(caller))
+        .await?;
     Ok(ObmAnswer::Served(()))
 }
 
@@ -285,14 +299,16 @@ pub async fn show_obm(ctx: &Ctx, caller: &Caller, label: &str) -> ApiResult<ObmI
 
 /// Powers a node off as it leaves its project (`release.power_off`). obmd nodes cannot be
 /// reached without a token, which a released node no longer has; they are skipped.
-pub async fn power_off_for_release(ctx: &Ctx, n: &Node) -> ApiResult<()> {
+pub async fn power_off_for_release(ctx: &Ctx, caller: &Caller, n: &Node) -> ApiResult<()> {
     let registration = {
         let mut tx = ctx.store.read().await?;
         store::obm::get(&mut tx, n.id).await?.registration
     };
     if let ObmRegistration::Driver { type_uri, config } = registration {
         let node = driver_node(n, type_uri, &config)?;
-        ctx.obm.execute(&node, BmcRequest::PowerOff).await?;
+        ctx.obm
+            .execute(&node, BmcRequest::PowerOff, audience(caller))
+            .await?;
         tracing::info!(node = %n.label, "powered off on release");
     }
     Ok(())

@@ -99,7 +99,7 @@ pub async fn project_detach_node(
                 .await?
                 .0
         };
-        super::obm::power_off_for_release(ctx, &n).await?;
+        super::obm::power_off_for_release(ctx, caller, &n).await?;
     }
     let (n, release) = ctx
         .store

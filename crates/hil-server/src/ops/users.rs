@@ -47,8 +47,14 @@ pub async fn user_create(
         .await
 }
 
-/// argon2id costs tens of milliseconds of CPU; keep it off the async threads.
+/// argon2id costs tens of milliseconds of CPU; keep it off the async threads. An empty
+/// password is refused (HIL took it, and such an account opens to anyone who knows its name).
 pub async fn hash_password(password: &str) -> ApiResult<String> {
+    if password.is_empty() {
+        return Err(ApiError::Validation(
+            "The password may not be empty.".into(),
+        ));
+    }
     let password = password.to_string();
     tokio::task::spawn_blocking(move || crate::password::hash(&password))
         .await

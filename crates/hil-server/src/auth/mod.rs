@@ -1,0 +1,227 @@
+//! Authentication backends. They answer two questions about a caller: is it an administrator,
+//! and may it act for project P.
+
+mod cache;
+mod throttle;
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use axum::http::HeaderMap;
+use base64::Engine;
+
+use crate::config::{AuthBackend, AuthConfig};
+use crate::error::{ApiError, ApiResult};
+use crate::password;
+use crate::store::{self, Conn, Store};
+use cache::CredentialCache;
+use throttle::FailedLogins;
+
+/// How long a login waits for a password-checking thread before it is answered 503.
+const CHECK_PATIENCE: Duration = Duration::from_secs(10);
+
+/// Who is calling.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub is_admin: bool,
+    /// The database user, when the database backend authenticated one.
+    pub user_id: Option<i64>,
+}
+
+impl Caller {
+    pub fn anonymous() -> Caller {
+        Caller {
+            is_admin: false,
+            user_id: None,
+        }
+    }
+
+    pub fn admin() -> Caller {
+        Caller {
+            is_admin: true,
+            user_id: None,
+        }
+    }
+
+    /// HIL's `access(caller, P)`: admins always; "no project" means admins only; otherwise
+    /// membership of P.
+    pub async fn can_access(&self, c: &mut Conn, project_id: Option<i64>) -> ApiResult<bool> {
+        if self.is_admin {
+            return Ok(true);
+        }
+        match (self.user_id, project_id) {
+            (Some(user), Some(project)) => Ok(store::users::is_member(c, user, project).await?),
+            _ => Ok(false),
+        }
+    }
+}
+
+pub struct Authenticator {
+    backend: AuthBackend,
+    require_authentication: bool,
+    verified: CredentialCache,
+    rejected: CredentialCache,
+    failures: FailedLogins,
+    checker: password::Checker,
+}
+
+impl Authenticator {
+    pub fn new(config: &AuthConfig) -> Authenticator {
+        Authenticator {
+            backend: config.backend,
+            require_authentication: config.require_authentication,
+            verified: CredentialCache::new(Duration::from_secs(config.cache_ttl_secs)),
+            rejected: CredentialCache::new(Duration::from_secs(config.rejected_cache_secs)),
+            failures: FailedLogins::new(config),
+            checker: password::Checker::new(config.password_checks),
+        }
+    }
+
+    /// HIL's extension name for the backend.
+    pub fn extension_name(&self) -> &'static str {
+        match self.backend {
+            AuthBackend::Database => "hil.ext.auth.database",
+            AuthBackend::Null => "hil.ext.auth.null",
+        }
+    }
+
+    pub fn is_database(&self) -> bool {
+        self.backend == AuthBackend::Database
+    }
+
+    /// Authenticates a request from `client`. Failure is 401 when authentication is required,
+    /// otherwise the caller proceeds anonymously. Unknown users and wrong passwords look the
+    /// same (HIL answered 404 for unknown users, which let anyone enumerate them).
+    pub async fn authenticate(
+        &self,
+        store: &Store,
+        headers: &HeaderMap,
+        client: Option<IpAddr>,
+    ) -> ApiResult<Caller> {
+        let outcome = match self.backend {
+            AuthBackend::Null => Some(Caller::admin()),
+            AuthBackend::Database => self.check_basic(store, headers, client).await?,
+        };
+        match outcome {
+            Some(caller) => Ok(caller),
+            None if self.require_authentication => Err(ApiError::auth_required()),
+            None => Ok(Caller::anonymous()),
+        }
+    }
+
+    async fn check_basic(
+        &self,
+        store: &Store,
+        headers: &HeaderMap,
+        client: Option<IpAddr>,
+    ) -> ApiResult<Option<Caller>> {
+        let Some((name, password)) = basic_credentials(headers) else {
+            return Ok(None);
+        };
+        // A guessing flood is turned away here, before it costs even a database read.
+        if !self.verified.remembers(&name, &password) {
+            if let Some(wait) = self.failures.wait(&name, client) {
+                return Err(ApiError::too_many_logins(wait));
+            }
+        }
+        let user = store::users::get(&mut *store.single_read().await?, &name).await?;
+        let stored = user.as_ref().map(|u| u.hashed_password.as_str());
+        let verified = self
+            .check_password(&name, &password, stored, client)
+            .await?;
+        Ok(user.filter(|_| verified).map(|user| Caller {
+            is_admin: user.is_admin,
+            user_id: Some(user.id),
+        }))
+    }
+
+    /// Whether `password` is `name`'s (`stored`: the user's hash; None: no such user). A
+    /// password verified recently passes at once, even while the user or the address is held
+    /// back; otherwise a caller over a failed-login limit gets 429 before any hashing.
+    async fn check_password(
+        &self,
+        name: &str,
+        password: &str,
+        stored: Option<&str>,
+        client: Option<IpAddr>,
+    ) -> ApiResult<bool> {
+        if stored.is_some_and(|s| self.verified.hit(name, password, s)) {
+            return Ok(true);
+        }
+        if let Some(wait) = self.failures.wait(name, client) {
+            return Err(ApiError::too_many_logins(wait));
+        }
+        let ok = match stored {
+            None => false,
+            Some(s) if self.rejected.hit(name, password, s) => false,
+            Some(s) => {
+                let ok = self
+                    .checker
+                    .verify(password, s, CHECK_PATIENCE)
+                    .await
+                    .map_err(|password::Busy| {
+                        ApiError::Unavailable(
+                            "Too many logins are being checked; try again.".into(),
+                        )
+                    })?;
+                let cache = if ok { &self.verified } else { &self.rejected };
+                cache.remember(name, password, s);
+                ok
+            }
+        };
+        if ok {
+            self.failures.succeeded(name);
+        } else {
+            tracing::info!(user = %name, client = ?client, "failed login");
+            if self.failures.failed(name, client) {
+                tracing::warn!(user = %name, client = ?client,
+                    "too many failed logins: further attempts are refused for a while");
+            }
+        }
+        Ok(ok)
+    }
+
+    /// Forgets a user's cached credentials (user deleted or password changed).
+    pub fn forget(&self, name: &str) {
+        self.verified.forget(name);
+        self.rejected.forget(name);
+    }
+}
+
+/// Decodes `Authorization: Basic base64(user:password)`.
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (user, password) = text.split_once(':')?;
+    Some((user.to_string(), password.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_basic_header() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "authorization",
+            "Basic YWxpY2U6c2VjcmV0OjE=".parse().unwrap(),
+        );
+        assert_eq!(
+            basic_credentials(&h),
+            Some(("alice".into(), "secret:1".into()))
+        );
+        h.insert("authorization", "Bearer x".parse().unwrap());
+        assert_eq!(basic_credentials(&h), None);
+    }
+}

@@ -1,0 +1,253 @@
+//! Accepting connections: how long a client may take to send its request headers, how many
+//! connections are open at once, the peer's address for the handlers, a graceful drain at
+//! shutdown, and HIL's JSON error body even for requests too malformed to reach the router.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+use std::time::Duration;
+
+use axum::extract::ConnectInfo;
+use axum::Router;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tower::ServiceExt;
+
+/// Limits on connections, from `[limits]`.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionLimits {
+    /// A request's headers must arrive within this long, or the connection is closed (this
+    /// also ends idle keep-alive connections, and slow-header attacks).
+    pub header_timeout: Duration,
+    /// Connections open at once; further clients wait in the listen backlog.
+    pub max_connections: usize,
+    /// At shutdown, how long requests in flight may take to finish.
+    pub drain_timeout: Duration,
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, then drains the open connections.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    limits: ConnectionLimits,
+    shutdown: impl Future<Output = ()>,
+) {
+    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let graceful = GracefulShutdown::new();
+    // HTTP/1.1 only: HIL's clients speak nothing else, and a protocol-sniffing server would
+    // wait for a silent client's first byte without any timeout.
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout);
+    tokio::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors, or a connection reset before accept: wait a
+                    // little instead of spinning.
+                    tracing::warn!("accepting a connection failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = app
+            .clone()
+            .map_request(move |mut request: axum::http::Request<Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                request
+            });
+        let io = TokioIo::new(JsonParseErrors::new(stream));
+        let connection = builder.serve_connection(io, TowerToHyperService::new(service));
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(%peer, "connection ended: {e}");
+            }
+            drop(slot);
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(limits.drain_timeout, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("requests still running after the drain timeout were cut off");
+    }
+}
+
+/// The peer address the connection loop attaches to every request (absent when the router is
+/// driven without it).
+pub fn peer_address(extensions: &axum::http::Extensions) -> Option<SocketAddr> {
+    extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0)
+}
+
+/// A connection whose write side turns hyper's own answers to unparseable requests (a 4xx
+/// status with an empty body: URI too long, headers too large, not HTTP) into HIL's JSON
+/// error format. The router never sees such requests, and every answer the router gives
+/// has a body, so an empty 4xx can only come from hyper.
+struct JsonParseErrors<IO> {
+    inner: IO,
+    /// A rewritten response still being written, and the length of the original that the
+    /// caller is told was written once it is out.
+    rewritten: Option<Rewritten>,
+}
+
+struct Rewritten {
+    bytes: Vec<u8>,
+    written: usize,
+    replaces: usize,
+}
+
+impl<IO> JsonParseErrors<IO> {
+    fn new(inner: IO) -> Self {
+        JsonParseErrors {
+            inner,
+            rewritten: None,
+        }
+    }
+}
+
+impl<IO: AsyncRead + Unpin> AsyncRead for JsonParseErrors<IO> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<IO: AsyncWrite + Unpin> AsyncWrite for JsonParseErrors<IO> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        if self.rewritten.is_none() {
+            match json_parse_error(buf) {
+                Some(bytes) => {
+                    self.rewritten = Some(Rewritten {
+                        bytes,
+                        written: 0,
+                        replaces: buf.len(),
+                    })
+                }
+                None => return Pin::new(&mut self.inner).poll_write(cx, buf),
+            }
+        }
+        let this = &mut *self;
+        let pending = this.rewritten.as_mut().expect("set above");
+        while pending.written < pending.bytes.len() {
+            let n = ready!(
+                Pin::new(&mut this.inner).poll_write(cx, &pending.bytes[pending.written..])
+            )?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            pending.written += n;
+        }
+        let replaces = pending.replaces;
+        this.rewritten = None;
+        Poll::Ready(Ok(replaces))
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// If `head` is a complete 4xx response head with `content-length: 0`, the same response with
+/// a JSON error body.
+fn json_parse_error(head: &[u8]) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(head).ok()?;
+    let rest = text
+        .strip_prefix("HTTP/1.1 4")
+        .or_else(|| text.strip_prefix("HTTP/1.0 4"))?;
+    let header_block = text.strip_suffix("\r\n\r\n")?;
+    if header_block.contains("\r\n\r\n") {
+        return None;
+    }
+    let mut lines = header_block.split("\r\n");
+    let status_line = lines.next()?;
+    let headers: Vec<&str> = lines.collect();
+    let empty_body = headers
+        .iter()
+        .any(|h| h.eq_ignore_ascii_case("content-length: 0"));
+    if !empty_body {
+        return None;
+    }
+    let msg = match rest.get(..2) {
+        Some("14") => "The request URI is too long.",
+        Some("31") => "The request headers are too large.",
+        _ => "The request is not valid HTTP.",
+    };
+    let body = serde_json::to_vec(&hil_types::ErrorBody {
+        error_type: hil_types::ErrorType::Validation.name().into(),
+        msg: msg.into(),
+    })
+    .ok()?;
+    let mut out = format!("{status_line}\r\n");
+    for header in headers {
+        if !header.eq_ignore_ascii_case("content-length: 0") {
+            out.push_str(header);
+            out.push_str("\r\n");
+        }
+    }
+    out.push_str("content-type: application/json\r\n");
+    out.push_str(&format!("content-length: {}\r\n\r\n", body.len()));
+    let mut out = out.into_bytes();
+    out.extend_from_slice(&body);
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hypers_empty_4xx_answers_get_a_json_body() {
+        let head = b"HTTP/1.1 414 URI Too Long\r\ncontent-length: 0\r\ndate: x\r\n\r\n";
+        let out = String::from_utf8(json_parse_error(head).unwrap()).unwrap();
+        let (head, body) = out.split_once("\r\n\r\n").unwrap();
+        assert!(head.starts_with("HTTP/1.1 414 URI Too Long\r\n"));
+        assert!(head.contains("content-type: application/json"));
+        assert!(head.contains(&format!("content-length: {}", body.len())));
+        let body: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(body["type"], "ValidationError");
+        assert_eq!(body["msg"], "The request URI is too long.");
+    }
+
+    #[test]
+    fn other_writes_pass_through() {
+        assert!(json_parse_error(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n").is_none());
+        assert!(json_parse_error(b"HTTP/1.1 404 Not Found\r\ncontent-length: 9\r\n\r\n").is_none());
+        assert!(json_parse_error(
+            b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n{\"type\":1}"
+        )
+        .is_none());
+        assert!(json_parse_error(b"{\"nodes\": []}").is_none());
+    }
+}

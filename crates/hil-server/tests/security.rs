@@ -170,14 +170,14 @@ async fn redaction_keeps_switch_messages_whole() {
     s.network("net", "p", "p", "").await;
     s.mock_fail(
         "sw",
-        Some("% Port gi1/0/3 is administratively down; login p refused"),
+        Some("% port gi1/0/3 is administratively down; login p refused"),
     );
     let id = s.queue_connect("n1", "net").await;
     let action = s.wait_action(&id).await;
     assert_eq!(action["status"], "ERROR", "{action}");
     let error = action["error"].as_str().unwrap();
     assert!(
-        error.contains("% Port gi1/0/3 is administratively down; login ******** refused"),
+        error.contains("% port gi1/0/3 is administratively down; login ******** refused"),
         "{error}"
     );
     s.shutdown().await;

@@ -357,11 +357,7 @@ async fn broken_bmcs_fail_in_time_and_the_api_stays_responsive() {
     let silent_host = format!("127.0.0.1:{}", silent.local_addr().unwrap().port());
     ipmi_node(&s, "silent", &silent_host, PASSWORD).await;
 
-    for (node, reason) in [
-        ("wrong-pw", "no IPMI session"),
-        ("nobody", ""),
-        ("silent", ""),
-    ] {
+    for node in ["wrong-pw", "nobody", "silent"] {
         let started = Instant::now();
         let path = format!("/v0/node/{node}/power_on");
         let call = alice(&s, "POST", &path, None);
@@ -376,8 +372,13 @@ async fn broken_bmcs_fail_in_time_and_the_api_stays_responsive() {
         let (r, probe_took) = tokio::join!(call, probe);
         let took = started.elapsed();
         r.err(500, "OBMError");
+        // The tenant learns what kind of failure it was, not where the BMC is.
         let msg = r.json["msg"].as_str().unwrap();
-        assert!(msg.contains(node) && msg.contains(reason), "{node}: {msg}");
+        assert!(
+            msg.contains(node) && msg.contains("server log"),
+            "{node}: {msg}"
+        );
+        assert!(!msg.contains("127.0.0.1"), "{node}: {msg}");
         assert!(!r.text.contains(PASSWORD) && !r.text.contains("not-the-password"));
         assert!(
             took < Duration::from_secs_f64(2.0 * limit + 2.0),
@@ -388,6 +389,11 @@ async fn broken_bmcs_fail_in_time_and_the_api_stays_responsive() {
             "API blocked: {probe_took:?}"
         );
     }
+    // The administrator gets ipmitool's own words.
+    let r = s.admin("POST", "/v0/node/wrong-pw/power_on", None).await;
+    r.err(500, "OBMError");
+    assert!(r.text.contains("no IPMI session"), "{}", r.text);
+    assert!(!r.text.contains("not-the-password"), "{}", r.text);
     let logs = log_text();
     assert!(
         !logs.contains(PASSWORD) && !logs.contains("not-the-password"),

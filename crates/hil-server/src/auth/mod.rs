@@ -20,6 +20,11 @@ use throttle::FailedLogins;
 /// How long a login waits for a password-checking thread before it is answered 503.
 const CHECK_PATIENCE: Duration = Duration::from_secs(10);
 
+/// A login held back by the failed-login limits is answered 429 only after this pause: a
+/// guessing client that ignores `Retry-After` then costs the server a few requests per
+/// second per connection instead of thousands.
+const HELD_BACK_PAUSE: Duration = Duration::from_millis(500);
+
 /// Who is calling.
 #[derive(Debug, Clone)]
 pub struct Caller {
@@ -120,9 +125,7 @@ impl Authenticator {
         };
         // A guessing flood is turned away here, before it costs even a database read.
         if !self.verified.remembers(&name, &password) {
-            if let Some(wait) = self.failures.wait(&name, client) {
-                return Err(ApiError::too_many_logins(wait));
-            }
+            self.refuse_if_held_back(&name, client).await?;
         }
         let user = store::users::get(&mut *store.single_read().await?, &name).await?;
         let stored = user.as_ref().map(|u| u.hashed_password.as_str());
@@ -148,9 +151,7 @@ impl Authenticator {
         if stored.is_some_and(|s| self.verified.hit(name, password, s)) {
             return Ok(true);
         }
-        if let Some(wait) = self.failures.wait(name, client) {
-            return Err(ApiError::too_many_logins(wait));
-        }
+        self.refuse_if_held_back(name, client).await?;
         let ok = match stored {
             None => false,
             Some(s) if self.rejected.hit(name, password, s) => false,
@@ -179,6 +180,18 @@ impl Authenticator {
             }
         }
         Ok(ok)
+    }
+
+    /// 429 (after a pause) if the user name or the client address is over its failed-login
+    /// limit.
+    async fn refuse_if_held_back(&self, name: &str, client: Option<IpAddr>) -> ApiResult<()> {
+        match self.failures.wait(name, client) {
+            Some(wait) => {
+                tokio::time::sleep(HELD_BACK_PAUSE).await;
+                Err(ApiError::too_many_logins(wait))
+            }
+            None => Ok(()),
+        }
     }
 
     /// Forgets a user's cached credentials (user deleted or password changed).

@@ -182,6 +182,11 @@ impl<IO: AsyncWrite + Unpin> AsyncWrite for JsonParseErrors<IO> {
 /// If `head` is a complete 4xx response head with `content-length: 0`, the same response with
 /// a JSON error body.
 fn json_parse_error(head: &[u8]) -> Option<Vec<u8>> {
+    // Cheap checks first: this runs on every write, most of them large 2xx bodies.
+    let status_class = head.get(9).copied();
+    if head.len() > 512 || !head.starts_with(b"HTTP/1.") || status_class != Some(b'4') {
+        return None;
+    }
     let text = std::str::from_utf8(head).ok()?;
     let rest = text
         .strip_prefix("HTTP/1.1 4")

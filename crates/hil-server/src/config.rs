@@ -117,6 +117,10 @@ pub struct AuthConfig {
     /// The same per client address (0: no limit).
     pub max_failed_logins_per_address: u32,
     pub failed_login_window_secs: u64,
+    /// Reverse proxies in front of the server (exact addresses). For a request from one of
+    /// them, the client is the last address in `X-Forwarded-For` that is not a proxy;
+    /// from anyone else the header is ignored, so clients cannot pick their own address.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Name of the administrator created when the user table is empty.
     pub bootstrap_admin: String,
     /// Password of that administrator. Empty: `HIL_ADMIN_PASSWORD`, else generated and printed.
@@ -134,6 +138,7 @@ impl Default for AuthConfig {
             max_failed_logins_per_user: 10,
             max_failed_logins_per_address: 100,
             failed_login_window_secs: 60,
+            trusted_proxies: Vec::new(),
             bootstrap_admin: "admin".into(),
             bootstrap_password: None,
         }

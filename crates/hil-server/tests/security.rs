@@ -110,6 +110,42 @@ async fn failed_logins_are_throttled_per_user_and_per_address() {
     s.shutdown().await;
 }
 
+/// Behind a trusted reverse proxy, clients are counted by their `X-Forwarded-For` address;
+/// from anyone else the header is ignored, so a guesser cannot escape the count with it.
+#[tokio::test]
+async fn forwarded_addresses_count_only_from_trusted_proxies() {
+    let guess = |s: &TestServer, forwarded: &str| {
+        reqwest::Client::new()
+            .get(format!("{}/v0/networks", s.url))
+            .basic_auth("nobody", Some("guess"))
+            .header("X-Forwarded-For", forwarded.to_string())
+            .send()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path()).await;
+    config.auth.max_failed_logins_per_user = 0;
+    config.auth.max_failed_logins_per_address = 2;
+    config.auth.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    let s = TestServer::start_with(dir, config, false).await;
+    for _ in 0..2 {
+        assert_eq!(guess(&s, "198.51.100.7").await.unwrap().status(), 401);
+    }
+    assert_eq!(guess(&s, "198.51.100.7").await.unwrap().status(), 429);
+    assert_eq!(guess(&s, "198.51.100.8").await.unwrap().status(), 401);
+    s.shutdown().await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path()).await;
+    config.auth.max_failed_logins_per_user = 0;
+    config.auth.max_failed_logins_per_address = 2;
+    let s = TestServer::start_with(dir, config, false).await;
+    for forwarded in ["198.51.100.1", "198.51.100.2"] {
+        assert_eq!(guess(&s, forwarded).await.unwrap().status(), 401);
+    }
+    assert_eq!(guess(&s, "198.51.100.3").await.unwrap().status(), 429);
+    s.shutdown().await;
+}
+
 /// A BMC that cannot be reached: the tenant's error says so without naming the BMC's URL,
 /// address or user; the administrator's says everything.
 #[tokio::test]

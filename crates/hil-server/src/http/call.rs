@@ -43,7 +43,7 @@ impl FromRequest<Arc<Ctx>> for Call {
         }
         let body = read_body(body, limits.max_body_bytes, limits.body_timeout()).await?;
         Ok(Call {
-            client: super::server::peer_address(&parts.extensions).map(|a| a.ip()),
+            client: super::server::client_address(&parts, &ctx.config.auth.trusted_proxies),
             method: parts.method,
             query: parts.uri.query().map(str::to_string),
             headers: parts.headers,

@@ -4,7 +4,7 @@
 
 use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
@@ -94,10 +94,31 @@ pub async fn serve(
     }
 }
 
-/// The peer address the connection loop attaches to every request (absent when the router is
-/// driven without it).
-pub fn peer_address(extensions: &axum::http::Extensions) -> Option<SocketAddr> {
-    extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0)
+/// The client's address: the connection's peer, or, when the peer is one of the trusted
+/// reverse proxies, the last `X-Forwarded-For` address that is not itself a trusted proxy.
+/// None when the router is driven without the connection loop.
+pub fn client_address(
+    parts: &axum::http::request::Parts,
+    trusted_proxies: &[IpAddr],
+) -> Option<IpAddr> {
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>()?.0.ip();
+    if !trusted_proxies.contains(&peer) {
+        return Some(peer);
+    }
+    let forwarded: Vec<IpAddr> = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|a| a.trim().parse::<IpAddr>())
+        .collect::<Result<_, _>>()
+        .unwrap_or_default();
+    let client = forwarded
+        .into_iter()
+        .rev()
+        .find(|a| !trusted_proxies.contains(a));
+    Some(client.unwrap_or(peer))
 }
 
 /// A connection whose write side turns hyper's own answers to unparseable requests (a 4xx
@@ -231,6 +252,39 @@ fn json_parse_error(head: &[u8]) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parts(peer: &str, forwarded: &[&str]) -> axum::http::request::Parts {
+        let mut request = axum::http::Request::new(());
+        request
+            .extensions_mut()
+            .insert(ConnectInfo(SocketAddr::new(peer.parse().unwrap(), 4000)));
+        for f in forwarded {
+            request
+                .headers_mut()
+                .append("x-forwarded-for", f.parse().unwrap());
+        }
+        request.into_parts().0
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_behind_trusted_proxies() {
+        let proxy: IpAddr = "10.0.0.1".parse().unwrap();
+        let ip = |s: &str| Some(s.parse::<IpAddr>().unwrap());
+        let direct = parts("192.0.2.9", &["203.0.113.5"]);
+        assert_eq!(client_address(&direct, &[proxy]), ip("192.0.2.9"));
+        let proxied = parts("10.0.0.1", &["198.51.100.1, 203.0.113.5"]);
+        assert_eq!(client_address(&proxied, &[proxy]), ip("203.0.113.5"));
+        let chained = parts("10.0.0.1", &["203.0.113.5", "10.0.0.1"]);
+        assert_eq!(client_address(&chained, &[proxy]), ip("203.0.113.5"));
+        let garbage = parts("10.0.0.1", &["not-an-address"]);
+        assert_eq!(client_address(&garbage, &[proxy]), ip("10.0.0.1"));
+        assert_eq!(
+            client_address(&parts("10.0.0.1", &[]), &[proxy]),
+            ip("10.0.0.1")
+        );
+        let unrouted = axum::http::Request::new(()).into_parts().0;
+        assert_eq!(client_address(&unrouted, &[proxy]), None);
+    }
 
     #[test]
     fn hypers_empty_4xx_answers_get_a_json_body() {

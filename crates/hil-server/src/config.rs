@@ -435,6 +435,9 @@ pub struct LimitsConfig {
     pub body_timeout_secs: f64,
     /// Connections open at once; more clients wait until one closes.
     pub max_connections: usize,
+    /// Connections open at once from one client address (trusted proxies excepted); more
+    /// are closed at once, so that one client cannot take every slot.
+    pub max_connections_per_address: usize,
 }
 
 impl Default for LimitsConfig {
@@ -445,6 +448,7 @@ impl Default for LimitsConfig {
             header_timeout_secs: 10.0,
             body_timeout_secs: 10.0,
             max_connections: 1024,
+            max_connections_per_address: 256,
         }
     }
 }
@@ -454,10 +458,17 @@ impl LimitsConfig {
         Duration::from_secs_f64(self.body_timeout_secs)
     }
 
-    pub fn connections(&self) -> crate::http::server::ConnectionLimits {
+    /// The connection limits; connections from `exempt` (trusted proxies) count only
+    /// towards the total.
+    pub fn connections(
+        &self,
+        exempt: &[std::net::IpAddr],
+    ) -> crate::http::server::ConnectionLimits {
         crate::http::server::ConnectionLimits {
             header_timeout: Duration::from_secs_f64(self.header_timeout_secs),
             max_connections: self.max_connections,
+            max_per_address: self.max_connections_per_address,
+            exempt: exempt.to_vec(),
             drain_timeout: Duration::from_secs(30),
         }
     }
@@ -546,8 +557,10 @@ impl Config {
                 return Err(format!("limits.{name} must be in (0, 3600]"));
             }
         }
-        if l.max_connections == 0 {
-            return Err("limits.max_connections must be > 0".into());
+        if l.max_connections == 0 || l.max_connections_per_address == 0 {
+            return Err(
+                "limits.max_connections and max_connections_per_address must be > 0".into(),
+            );
         }
         if self.auth.failed_login_window_secs == 0 {
             return Err("auth.failed_login_window_secs must be > 0".into());

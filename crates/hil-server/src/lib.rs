@@ -154,7 +154,15 @@ pub async fn serve(
         // Console viewers stream for ever; end them so that the connections can drain.
         consoles_ctx.obm.consoles.stop_all();
     };
-    http::server::serve(listener, app, ctx.config.limits.connections(), shutdown).await;
+    http::server::serve(
+        listener,
+        app,
+        ctx.config
+            .limits
+            .connections(&ctx.config.auth.trusted_proxies),
+        shutdown,
+    )
+    .await;
     let _ = stop_tx.send(true);
     if let Some(worker) = worker {
         let _ = tokio::time::timeout(std::time::Duration::from_secs(8), worker).await;

@@ -305,6 +305,40 @@ async fn slow_clients_are_cut_off() {
     s.shutdown().await;
 }
 
+/// One address cannot take every connection slot: past its own limit, its new connections
+/// are closed at once, and it gets slots again as its connections close.
+#[tokio::test]
+async fn one_address_cannot_take_every_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path()).await;
+    config.limits.max_connections_per_address = 2;
+    let s = TestServer::start_with(dir, config, false).await;
+    let address = s.url.trim_start_matches("http://").to_string();
+    let mut idle = Vec::new();
+    for _ in 0..2 {
+        idle.push(TcpStream::connect(&address).await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (answer, took) = raw_exchange(
+        &s,
+        b"GET /v0/networks HTTP/1.1\r\nHost: hil\r\n\r\n",
+        Duration::from_secs(5),
+    )
+    .await;
+    assert!(answer.is_empty(), "a third connection was served: {answer}");
+    assert!(took < Duration::from_secs(1), "{took:?}");
+    drop(idle);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let r = reqwest::Client::new()
+        .get(format!("{}/v0/networks", s.url))
+        .basic_auth(ADMIN.0, Some(ADMIN.1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    s.shutdown().await;
+}
+
 #[tokio::test]
 async fn malformed_and_unusual_requests_get_json_answers() {
     let s = edge_server().await;

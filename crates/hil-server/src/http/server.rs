@@ -2,11 +2,12 @@
 //! connections are open at once, the peer's address for the handlers, a graceful drain at
 //! shutdown, and HIL's JSON error body even for requests too malformed to reach the router.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
@@ -23,13 +24,17 @@ use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
 /// Limits on connections, from `[limits]`.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ConnectionLimits {
     /// A request's headers must arrive within this long, or the connection is closed (this
     /// also ends idle keep-alive connections, and slow-header attacks).
     pub header_timeout: Duration,
     /// Connections open at once; further clients wait in the listen backlog.
     pub max_connections: usize,
+    /// Connections open at once from one address; further ones are closed on accept.
+    pub max_per_address: usize,
+    /// Addresses (trusted proxies) that only count towards `max_connections`.
+    pub exempt: Vec<IpAddr>,
     /// At shutdown, how long requests in flight may take to finish.
     pub drain_timeout: Duration,
 }
@@ -42,6 +47,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) {
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let per_address = Arc::new(AddressCounts::default());
     let graceful = GracefulShutdown::new();
     // HTTP/1.1 only: HIL's clients speak nothing else, and a protocol-sniffing server would
     // wait for a silent client's first byte without any timeout.
@@ -68,6 +74,17 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        let own_slot = if limits.exempt.contains(&peer.ip()) {
+            None
+        } else {
+            match per_address.enter(peer.ip(), limits.max_per_address) {
+                Some(entered) => Some(entered),
+                None => {
+                    tracing::debug!(%peer, "connection refused: too many from this address");
+                    continue;
+                }
+            }
+        };
         let _ = stream.set_nodelay(true);
         let service = app
             .clone()
@@ -82,6 +99,7 @@ pub async fn serve(
             if let Err(e) = connection.await {
                 tracing::debug!(%peer, "connection ended: {e}");
             }
+            drop(own_slot);
             drop(slot);
         });
     }
@@ -91,6 +109,44 @@ pub async fn serve(
         .is_err()
     {
         tracing::warn!("requests still running after the drain timeout were cut off");
+    }
+}
+
+/// Open connections per client address.
+#[derive(Default)]
+struct AddressCounts(Mutex<HashMap<IpAddr, usize>>);
+
+/// One open connection of an address, counted until dropped.
+struct Entered {
+    counts: Arc<AddressCounts>,
+    address: IpAddr,
+}
+
+impl AddressCounts {
+    /// Counts a new connection from `address`, unless it already has `limit` open.
+    fn enter(self: &Arc<Self>, address: IpAddr, limit: usize) -> Option<Entered> {
+        let mut counts = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let open = counts.entry(address).or_insert(0);
+        if *open >= limit {
+            return None;
+        }
+        *open += 1;
+        Some(Entered {
+            counts: self.clone(),
+            address,
+        })
+    }
+}
+
+impl Drop for Entered {
+    fn drop(&mut self) {
+        let mut counts = self.counts.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(open) = counts.get_mut(&self.address) {
+            *open -= 1;
+            if *open == 0 {
+                counts.remove(&self.address);
+            }
+        }
     }
 }
 

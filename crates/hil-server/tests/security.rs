@@ -110,6 +110,37 @@ async fn failed_logins_are_throttled_per_user_and_per_address() {
     s.shutdown().await;
 }
 
+/// Refusing an unknown user name takes as long as refusing a wrong password (both cost one
+/// password hash), so response times do not tell which user names exist.
+#[tokio::test]
+async fn unknown_users_take_as_long_to_refuse_as_wrong_passwords() {
+    let s = TestServer::start().await;
+    s.user("alice", "alice-pw", false, &[]).await;
+    let median_refusal = |user: &'static str| {
+        let s = &s;
+        async move {
+            let mut took = Vec::new();
+            for i in 0..5 {
+                let started = Instant::now();
+                let password = format!("guess-{i}");
+                s.call(Some((user, password.as_str())), "GET", "/v0/networks", None)
+                    .await
+                    .err(401, "AuthorizationError");
+                took.push(started.elapsed());
+            }
+            took.sort();
+            took[2]
+        }
+    };
+    let wrong_password = median_refusal("alice").await;
+    let unknown_user = median_refusal("mallory").await;
+    assert!(
+        unknown_user * 2 > wrong_password,
+        "unknown user {unknown_user:?}, wrong password {wrong_password:?}"
+    );
+    s.shutdown().await;
+}
+
 /// Behind a trusted reverse proxy, clients are counted by their `X-Forwarded-For` address;
 /// from anyone else the header is ignored, so a guesser cannot escape the count with it.
 #[tokio::test]

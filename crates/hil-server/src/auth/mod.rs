@@ -20,6 +20,12 @@ use throttle::FailedLogins;
 /// How long a login waits for a password-checking thread before it is answered 503.
 const CHECK_PATIENCE: Duration = Duration::from_secs(10);
 
+/// Checked in place of the hash of a user that does not exist, so that an unknown name takes
+/// as long to refuse as a wrong password and timing does not tell which names exist. Its
+/// password was random and thrown away, and a match against it grants nothing anyway.
+const NO_SUCH_USER_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$unw+OYMIEe/r3h8B3OLYdw$4IbBcZAIgxtgcpuaDBaw3yp6CdPjFWG7U/WJ8OiLsmU";
+
 /// A login held back by the failed-login limits is answered 429 only after this pause: a
 /// guessing client that ignores `Retry-After` then costs the server a few requests per
 /// second per connection instead of thousands.
@@ -96,7 +102,8 @@ impl Authenticator {
 
     /// Authenticates a request from `client`. Failure is 401 when authentication is required,
     /// otherwise the caller proceeds anonymously. Unknown users and wrong passwords look the
-    /// same (HIL answered 404 for unknown users, which let anyone enumerate them).
+    /// same, in the answer and in its timing (HIL answered 404 for unknown users, which let
+    /// anyone enumerate them).
     pub async fn authenticate(
         &self,
         store: &Store,
@@ -138,9 +145,10 @@ impl Authenticator {
         }))
     }
 
-    /// Whether `password` is `name`'s (`stored`: the user's hash; None: no such user). A
-    /// password verified recently passes at once, even while the user or the address is held
-    /// back; otherwise a caller over a failed-login limit gets 429 before any hashing.
+    /// Whether `password` is `name`'s (`stored`: the user's hash; None: no such user, which
+    /// costs the same hash as a wrong password). A password verified recently passes at once,
+    /// even while the user or the address is held back; otherwise a caller over a
+    /// failed-login limit gets 429 before any hashing.
     async fn check_password(
         &self,
         name: &str,
@@ -148,27 +156,29 @@ impl Authenticator {
         stored: Option<&str>,
         client: Option<IpAddr>,
     ) -> ApiResult<bool> {
-        if stored.is_some_and(|s| self.verified.hit(name, password, s)) {
+        let hash = stored.unwrap_or(NO_SUCH_USER_HASH);
+        if stored.is_some() && self.verified.hit(name, password, hash) {
             return Ok(true);
         }
         self.refuse_if_held_back(name, client).await?;
-        let ok = match stored {
-            None => false,
-            Some(s) if self.rejected.hit(name, password, s) => false,
-            Some(s) => {
-                let ok = self
-                    .checker
-                    .verify(password, s, CHECK_PATIENCE)
-                    .await
-                    .map_err(|password::Busy| {
-                        ApiError::Unavailable(
-                            "Too many logins are being checked; try again.".into(),
-                        )
-                    })?;
-                let cache = if ok { &self.verified } else { &self.rejected };
-                cache.remember(name, password, s);
-                ok
-            }
+        let ok = if self.rejected.hit(name, password, hash) {
+            false
+        } else {
+            let matched = self
+                .checker
+                .verify(password, hash, CHECK_PATIENCE)
+                .await
+                .map_err(|password::Busy| {
+                    ApiError::Unavailable("Too many logins are being checked; try again.".into())
+                })?
+                && stored.is_some();
+            let cache = if matched {
+                &self.verified
+            } else {
+                &self.rejected
+            };
+            cache.remember(name, password, hash);
+            matched
         };
         if ok {
             self.failures.succeeded(name);
@@ -222,6 +232,13 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_stand_in_hash_for_missing_users_is_a_real_argon2_hash() {
+        let parsed = argon2::password_hash::PasswordHash::new(NO_SUCH_USER_HASH).unwrap();
+        assert_eq!(parsed.algorithm.as_str(), "argon2id");
+        assert!(!password::verify("", NO_SUCH_USER_HASH));
+    }
 
     #[test]
     fn parses_basic_header() {

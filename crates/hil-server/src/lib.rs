@@ -91,7 +91,7 @@ pub async fn bootstrap_admin(ctx: &Ctx) -> Result<(), String> {
         Some(p) if !p.is_empty() => (p.clone(), false),
         _ => (generate_password(), true),
     };
-    ops::users::ensure_admin_user(&ctx.store, name, &password)
+    ops::users::ensure_admin_user(ctx, name, &password)
         .await
         .map_err(|e| e.to_string())?;
     if generated {

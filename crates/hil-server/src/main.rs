@@ -169,7 +169,7 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                 Some(p) if p != "-" => p,
                 _ => read_password_line()?,
             };
-            if hil_server::ops::users::ensure_admin_user(&ctx.store, &name, &password)
+            if hil_server::ops::users::ensure_admin_user(&ctx, &name, &password)
                 .await
                 .map_err(|e| e.to_string())?
             {

@@ -1,16 +1,42 @@
 //! Password hashing. New hashes are argon2id; HIL's `$6$` sha512-crypt hashes still verify, so a
 //! user table exported from HIL can be imported as it is.
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, SaltString};
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, SaltString};
 use argon2::Argon2;
 
 /// Hashes a new password with argon2id (PHC string format).
 pub fn hash(password: &str) -> Result<String, String> {
+    hash_with(password, &mut Vec::new())
+}
+
+/// `hash`, with `memory` as argon2's working area (see `verify_with`).
+fn hash_with(password: &str, memory: &mut Vec<argon2::Block>) -> Result<String, String> {
+    let failed = |e: argon2::password_hash::Error| format!("hashing failed: {e}");
+    let params = argon2::Params::default();
     let salt = SaltString::generate(&mut OsRng);
+    let mut salt_bytes = [0u8; 64];
+    let salt_raw = salt.as_salt().decode_b64(&mut salt_bytes).map_err(failed)?;
+    let mut output = [0u8; argon2::Params::DEFAULT_OUTPUT_LEN];
+    let blocks = params.block_count();
+    if memory.len() < blocks {
+        memory.resize(blocks, argon2::Block::default());
+    }
     Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| format!("hashing failed: {e}"))
+        .hash_password_into_with_memory(
+            password.as_bytes(),
+            salt_raw,
+            &mut output,
+            &mut memory[..blocks],
+        )
+        .map_err(|e| format!("hashing failed: {e}"))?;
+    let phc = PasswordHash {
+        algorithm: argon2::Algorithm::Argon2id.ident(),
+        version: Some(argon2::Version::V0x13.into()),
+        params: argon2::password_hash::ParamsString::try_from(&params).map_err(failed)?,
+        salt: Some(salt.as_salt()),
+        hash: Some(argon2::password_hash::Output::new(&output).map_err(failed)?),
+    };
+    Ok(phc.to_string())
 }
 
 /// Verifies a password against an argon2 or sha512-crypt hash. Unknown formats never verify.
@@ -72,17 +98,23 @@ fn verify_with(password: &str, stored: &str, memory: &mut Vec<argon2::Block>) ->
         ))
 }
 
-/// A few threads of their own that check passwords, one at a time each. An argon2 check takes
-/// ~19 MiB and a CPU for tens of milliseconds; with a fixed set of threads, a login flood
-/// queues instead of growing memory and starving the API's threads.
+/// A few threads of their own that check and hash passwords, one at a time each. An argon2
+/// hash takes ~19 MiB and a CPU for tens of milliseconds; with a fixed set of threads, a login
+/// flood queues instead of growing memory and starving the API's threads.
 pub struct Checker {
-    jobs: tokio::sync::mpsc::Sender<Check>,
+    jobs: tokio::sync::mpsc::Sender<Job>,
 }
 
-struct Check {
-    password: String,
-    stored: String,
-    answer: tokio::sync::oneshot::Sender<bool>,
+enum Job {
+    Verify {
+        password: String,
+        stored: String,
+        answer: tokio::sync::oneshot::Sender<bool>,
+    },
+    Hash {
+        password: String,
+        answer: tokio::sync::oneshot::Sender<Result<String, String>>,
+    },
 }
 
 /// Checks that may wait for a thread, per thread.
@@ -99,7 +131,7 @@ impl Checker {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get().min(4)),
             n => n,
         };
-        let (jobs, queue) = tokio::sync::mpsc::channel::<Check>(threads * QUEUE_PER_THREAD);
+        let (jobs, queue) = tokio::sync::mpsc::channel::<Job>(threads * QUEUE_PER_THREAD);
         let queue = std::sync::Arc::new(std::sync::Mutex::new(queue));
         for i in 0..threads {
             let queue = queue.clone();
@@ -112,9 +144,19 @@ impl Checker {
                             .lock()
                             .unwrap_or_else(|p| p.into_inner())
                             .blocking_recv();
-                        let Some(check) = next else { return };
-                        let ok = verify_with(&check.password, &check.stored, &mut memory);
-                        let _ = check.answer.send(ok);
+                        match next {
+                            None => return,
+                            Some(Job::Verify {
+                                password,
+                                stored,
+                                answer,
+                            }) => {
+                                let _ = answer.send(verify_with(&password, &stored, &mut memory));
+                            }
+                            Some(Job::Hash { password, answer }) => {
+                                let _ = answer.send(hash_with(&password, &mut memory));
+                            }
+                        }
                     }
                 });
             if let Err(e) = spawned {
@@ -132,13 +174,33 @@ impl Checker {
         patience: std::time::Duration,
     ) -> Result<bool, Busy> {
         let (answer, answered) = tokio::sync::oneshot::channel();
-        let check = Check {
+        let job = Job::Verify {
             password: password.to_string(),
             stored: stored.to_string(),
             answer,
         };
-        match tokio::time::timeout(patience, self.jobs.send(check)).await {
-            Ok(Ok(())) => answered.await.map_err(|_| Busy),
+        self.submit(job, patience).await?;
+        answered.await.map_err(|_| Busy)
+    }
+
+    /// A new argon2id hash of `password`, waiting at most `patience` for a free slot.
+    pub async fn hash(
+        &self,
+        password: &str,
+        patience: std::time::Duration,
+    ) -> Result<Result<String, String>, Busy> {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let job = Job::Hash {
+            password: password.to_string(),
+            answer,
+        };
+        self.submit(job, patience).await?;
+        answered.await.map_err(|_| Busy)
+    }
+
+    async fn submit(&self, job: Job, patience: std::time::Duration) -> Result<(), Busy> {
+        match tokio::time::timeout(patience, self.jobs.send(job)).await {
+            Ok(Ok(())) => Ok(()),
             _ => Err(Busy),
         }
     }
@@ -147,11 +209,12 @@ impl Checker {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use argon2::PasswordHasher;
 
     #[test]
     fn argon2_round_trip() {
         let h = hash("correct horse").unwrap();
-        assert!(h.starts_with("$argon2id$"));
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
         assert!(verify("correct horse", &h));
         assert!(!verify("wrong", &h));
     }
@@ -184,6 +247,10 @@ mod tests {
             .map(Result::unwrap)
             .collect();
         assert_eq!(answers, [true, false, true, false]);
+        let made = checker.hash("new-pw", patience).await.unwrap().unwrap();
+        assert!(made.starts_with("$argon2id$") && made != h);
+        assert!(checker.verify("new-pw", &made, patience).await.unwrap());
+        assert!(!checker.verify("pw", &made, patience).await.unwrap());
     }
 
     #[test]

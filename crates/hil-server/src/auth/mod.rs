@@ -192,6 +192,23 @@ impl Authenticator {
         Ok(ok)
     }
 
+    /// A new password's argon2id hash, made on the password threads. An empty password is
+    /// refused (HIL took it, and such an account opens to anyone who knows its name).
+    pub async fn hash_new_password(&self, password: &str) -> ApiResult<String> {
+        if password.is_empty() {
+            return Err(ApiError::Validation(
+                "The password may not be empty.".into(),
+            ));
+        }
+        self.checker
+            .hash(password, CHECK_PATIENCE)
+            .await
+            .map_err(|password::Busy| {
+                ApiError::Unavailable("Too many passwords are being checked; try again.".into())
+            })?
+            .map_err(ApiError::Internal)
+    }
+
     /// 429 (after a pause) if the user name or the client address is over its failed-login
     /// limit.
     async fn refuse_if_held_back(&self, name: &str, client: Option<IpAddr>) -> ApiResult<()> {

@@ -33,7 +33,7 @@ pub async fn user_create(
     is_admin: bool,
 ) -> ApiResult<()> {
     require_admin(caller)?;
-    let hash = hash_password(password).await?;
+    let hash = ctx.auth.hash_new_password(password).await?;
     let hash = &hash;
     ctx.store
         .retrying(|| async move {
@@ -45,21 +45,6 @@ pub async fn user_create(
             tx.commit().await
         })
         .await
-}
-
-/// argon2id costs tens of milliseconds of CPU; keep it off the async threads. An empty
-/// password is refused (HIL took it, and such an account opens to anyone who knows its name).
-pub async fn hash_password(password: &str) -> ApiResult<String> {
-    if password.is_empty() {
-        return Err(ApiError::Validation(
-            "The password may not be empty.".into(),
-        ));
-    }
-    let password = password.to_string();
-    tokio::task::spawn_blocking(move || crate::password::hash(&password))
-        .await
-        .map_err(|e| ApiError::Internal(format!("hashing panicked: {e}")))?
-        .map_err(ApiError::Internal)
 }
 
 pub async fn user_delete(ctx: &Ctx, caller: &Caller, label: &str) -> ApiResult<()> {
@@ -144,16 +129,12 @@ pub async fn user_set_admin(
 
 /// Creates an administrator unless the name is taken (`hil-admin create-admin-user`, bootstrap).
 /// Returns false when the user already existed.
-pub async fn ensure_admin_user(
-    ctx_store: &store::Store,
-    label: &str,
-    password: &str,
-) -> ApiResult<bool> {
-    let hash = hash_password(password).await?;
+pub async fn ensure_admin_user(ctx: &Ctx, label: &str, password: &str) -> ApiResult<bool> {
+    let hash = ctx.auth.hash_new_password(password).await?;
     let hash = &hash;
-    ctx_store
+    ctx.store
         .retrying(|| async move {
-            let mut tx = ctx_store.begin().await?;
+            let mut tx = ctx.store.begin().await?;
             if store::users::get(&mut tx, label).await?.is_some() {
                 return Ok(false);
             }

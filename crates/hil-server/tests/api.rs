@@ -24,12 +24,7 @@ async fn projects() {
 
     // Blockers, in HIL's order: nodes, owned networks, access lists.
     s.node("n1").await;
-    s.ok(
-        "POST",
-        "/v0/project/alpha/connect_node",
-        Some(json!({"node": "n1"})),
-    )
-    .await;
+    s.reserve("alpha", "n1").await;
     s.network("owned", "alpha", "alpha", "").await;
     let r = s.admin("DELETE", "/v0/project/alpha", None).await;
     r.err(409, "BlockedError");
@@ -229,12 +224,7 @@ async fn nodes_nics_and_metadata() {
 
     // Deletion: blocked by a project, then by nics; metadata goes with the node.
     s.project("p").await;
-    s.ok(
-        "POST",
-        "/v0/project/p/connect_node",
-        Some(json!({"node": "n1"})),
-    )
-    .await;
+    s.reserve("p", "n1").await;
     s.admin("DELETE", "/v0/node/n1", None)
         .await
         .err(409, "BlockedError");
@@ -276,12 +266,7 @@ async fn show_node_hides_cabling_from_tenants() {
     s.cabled_node("n1", "sw", "gi1/0/1").await;
     s.project("p").await;
     s.user("t", "tpw", false, &["p"]).await;
-    s.ok(
-        "POST",
-        "/v0/project/p/connect_node",
-        Some(json!({"node": "n1"})),
-    )
-    .await;
+    s.reserve("p", "n1").await;
     let admin_view = s.ok("GET", "/v0/node/n1", None).await;
     assert_eq!(admin_view["nics"][0]["port"], "gi1/0/1");
     assert_eq!(admin_view["nics"][0]["switch"], "sw");
@@ -649,12 +634,7 @@ async fn switches_and_ports() {
         .err(409, "BlockedError");
 
     s.project("p").await;
-    s.ok(
-        "POST",
-        "/v0/project/p/connect_node",
-        Some(json!({"node": "n1"})),
-    )
-    .await;
+    s.reserve("p", "n1").await;
     s.admin("POST", "/v0/switch/sw1/port/gi1/0/1/detach_nic", None)
         .await
         .err(409, "BlockedError");

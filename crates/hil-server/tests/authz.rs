@@ -205,20 +205,10 @@ impl World {
             Some(json!({"value": "v"})),
         )
         .await;
-        s.ok(
-            "POST",
-            "/v0/project/proj/connect_node",
-            Some(json!({"node": "n-proj"})),
-        )
-        .await;
+        s.reserve("proj", "n-proj").await;
 
         s.cabled_node("n-att", "sw", "gi1/0/3").await;
-        s.ok(
-            "POST",
-            "/v0/project/proj/connect_node",
-            Some(json!({"node": "n-att"})),
-        )
-        .await;
+        s.reserve("proj", "n-att").await;
 
         s.node("bare").await;
         s.ok("PUT", "/v0/switch/sw/port/gi1/0/9", None).await;

@@ -106,12 +106,7 @@ async fn world() -> TestServer {
     s.user("alice", "alice-pw", false, &["proj"]).await;
     s.switch("sw").await;
     s.cabled_node("n1", "sw", "gi1/0/1").await;
-    s.ok(
-        "POST",
-        "/v0/project/proj/connect_node",
-        Some(json!({"node": "n1"})),
-    )
-    .await;
+    s.reserve("proj", "n1").await;
     s.node("n-free").await;
     s.ok(
         "PUT",

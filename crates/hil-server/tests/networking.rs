@@ -11,12 +11,7 @@ async fn tenant_setup(s: &TestServer) {
     s.cabled_node("n1", "sw", "gi1/0/1").await;
     s.project("p").await;
     s.user("t", "tpw", false, &["p"]).await;
-    s.ok(
-        "POST",
-        "/v0/project/p/connect_node",
-        Some(json!({"node": "n1"})),
-    )
-    .await;
+    s.reserve("p", "n1").await;
     s.network("pnet", "p", "p", "").await; // VLAN 1001
 }
 
@@ -367,12 +362,7 @@ async fn a_failing_switch_marks_errors_and_the_worker_carries_on() {
     tenant_setup(&s).await;
     s.switch("good").await;
     s.cabled_node("n2", "good", "gi1/0/1").await;
-    s.ok(
-        "POST",
-        "/v0/project/p/connect_node",
-        Some(json!({"node": "n2"})),
-    )
-    .await;
+    s.reserve("p", "n2").await;
     s.mock_fail("sw", Some("% VLAN 1001 does not exist"));
 
     let bad = s
@@ -496,12 +486,7 @@ async fn maintenance_pool_receives_released_nodes() {
     s.project("maintenance").await;
     s.project("p").await;
     s.node("n1").await;
-    s.ok(
-        "POST",
-        "/v0/project/p/connect_node",
-        Some(json!({"node": "n1"})),
-    )
-    .await;
+    s.reserve("p", "n1").await;
     s.admin(
         "POST",
         "/v0/project/p/detach_node",
@@ -539,12 +524,7 @@ async fn maintenance_half_configured_rolls_back() {
     let s = TestServer::start_with(dir, config, true).await;
     s.project("p").await;
     s.node("n1").await;
-    s.ok(
-        "POST",
-        "/v0/project/p/connect_node",
-        Some(json!({"node": "n1"})),
-    )
-    .await;
+    s.reserve("p", "n1").await;
     s.admin(
         "POST",
         "/v0/project/p/detach_node",

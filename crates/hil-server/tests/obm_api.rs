@@ -218,12 +218,7 @@ async fn power_boot_and_status_with_the_mock_bmc() {
     // A BMC that fails or hangs answers an OBMError naming the node, in time.
     s.ok("PUT", "/v0/node/dead", Some(mock_obm("unreachable")))
         .await;
-    s.ok(
-        "POST",
-        "/v0/project/p/connect_node",
-        Some(json!({"node": "dead"})),
-    )
-    .await;
+    s.reserve("p", "dead").await;
     enable(&s, ALICE, "dead", true).await.empty_ok();
     let r = s.call(ALICE, "POST", "/v0/node/dead/power_on", None).await;
     r.err(500, "OBMError");
@@ -396,12 +391,7 @@ async fn obmd_nodes_get_hils_tokens_and_redirects() {
     s.ok("PUT", "/v0/node/n1", Some(body)).await;
     s.project("p").await;
     s.user("alice", "alice-pw", false, &["p"]).await;
-    s.ok(
-        "POST",
-        "/v0/project/p/connect_node",
-        Some(json!({"node": "n1"})),
-    )
-    .await;
+    s.reserve("p", "n1").await;
     enable(&s, ALICE, "n1", true).await.empty_ok();
     let token = obmd.token("n1").expect("HIL minted a token");
 

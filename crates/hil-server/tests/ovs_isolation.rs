@@ -175,12 +175,7 @@ async fn a_missing_bridge_or_port_fails_the_action_with_a_reason() {
     .await;
     s.project("p").await;
     s.cabled_node("n1", "ghost", "p1").await;
-    s.ok(
-        "POST",
-        "/v0/project/p/connect_node",
-        Some(json!({"node": "n1"})),
-    )
-    .await;
+    s.reserve("p", "n1").await;
     s.network("net", "p", "p", "").await;
     let r = s
         .admin(

@@ -409,12 +409,7 @@ async fn tenant_on(s: &TestServer, switch: &str, port: &str) {
     s.cabled_node("n1", switch, port).await;
     s.project("p").await;
     s.user("t", "tpw", false, &["p"]).await;
-    s.ok(
-        "POST",
-        "/v0/project/p/connect_node",
-        Some(json!({"node": "n1"})),
-    )
-    .await;
+    s.reserve("p", "n1").await;
     s.network("pnet", "p", "p", "").await;
     s.network("trunk", "p", "p", "").await;
 }

@@ -188,12 +188,7 @@ async fn tenants_do_not_learn_bmc_addresses_from_errors() {
         .await;
     s.project("p").await;
     s.user("alice", "alice-pw", false, &["p"]).await;
-    s.ok(
-        "POST",
-        "/v0/project/p/connect_node",
-        Some(json!({"node": "n1"})),
-    )
-    .await;
+    s.reserve("p", "n1").await;
     s.ok("PUT", "/v0/node/n1/obm", Some(json!({"enabled": true})))
         .await;
 
@@ -228,12 +223,7 @@ async fn redaction_keeps_switch_messages_whole() {
     s.ok("PUT", "/v0/switch/sw", Some(body)).await;
     s.cabled_node("n1", "sw", "gi1/0/3").await;
     s.project("p").await;
-    s.ok(
-        "POST",
-        "/v0/project/p/connect_node",
-        Some(json!({"node": "n1"})),
-    )
-    .await;
+    s.reserve("p", "n1").await;
     s.network("net", "p", "p", "").await;
     s.mock_fail(
         "sw",

@@ -35,12 +35,7 @@ async fn tenant_on(s: &TestServer, kind: &str, fields: Value, port: &str) -> (u1
     s.ok("PUT", "/v0/switch/sw", Some(body)).await;
     s.cabled_node("n1", "sw", port).await;
     s.project("p").await;
-    s.ok(
-        "POST",
-        "/v0/project/p/connect_node",
-        Some(json!({"node": "n1"})),
-    )
-    .await;
+    s.reserve("p", "n1").await;
     s.network("net-a", "p", "p", "").await;
     s.network("net-b", "p", "p", "").await;
     (s.vlan_of("net-a").await, s.vlan_of("net-b").await)

@@ -264,6 +264,16 @@ impl TestServer {
         self.ok("PUT", &format!("/v0/project/{name}"), None).await;
     }
 
+    /// Project `project` reserves `node` (`project_connect_node`, as the administrator).
+    pub async fn reserve(&self, project: &str, node: &str) {
+        self.ok(
+            "POST",
+            &format!("/v0/project/{project}/connect_node"),
+            Some(json!({ "node": node })),
+        )
+        .await;
+    }
+
     /// A node with a mock OBM (BMC host `bmc-<name>`).
     pub async fn node(&self, name: &str) {
         // The mock OBM: enabling and disabling it needs no outside service.

@@ -4,9 +4,19 @@
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, SaltString};
 use argon2::Argon2;
 
-/// Hashes a new password with argon2id (PHC string format).
+/// Hashes a new password with argon2id (PHC string format). The server hashes on `Checker`'s
+/// threads; this is for tests.
+#[cfg(test)]
 pub fn hash(password: &str) -> Result<String, String> {
     hash_with(password, &mut Vec::new())
+}
+
+/// The first `blocks` of `memory`, grown to that size if it is smaller.
+fn working_area(memory: &mut Vec<argon2::Block>, blocks: usize) -> &mut [argon2::Block] {
+    if memory.len() < blocks {
+        memory.resize(blocks, argon2::Block::default());
+    }
+    &mut memory[..blocks]
 }
 
 /// `hash`, with `memory` as argon2's working area (see `verify_with`).
@@ -17,17 +27,9 @@ fn hash_with(password: &str, memory: &mut Vec<argon2::Block>) -> Result<String, 
     let mut salt_bytes = [0u8; 64];
     let salt_raw = salt.as_salt().decode_b64(&mut salt_bytes).map_err(failed)?;
     let mut output = [0u8; argon2::Params::DEFAULT_OUTPUT_LEN];
-    let blocks = params.block_count();
-    if memory.len() < blocks {
-        memory.resize(blocks, argon2::Block::default());
-    }
+    let area = working_area(memory, params.block_count());
     Argon2::default()
-        .hash_password_into_with_memory(
-            password.as_bytes(),
-            salt_raw,
-            &mut output,
-            &mut memory[..blocks],
-        )
+        .hash_password_into_with_memory(password.as_bytes(), salt_raw, &mut output, area)
         .map_err(|e| format!("hashing failed: {e}"))?;
     let phc = PasswordHash {
         algorithm: argon2::Algorithm::Argon2id.ident(),
@@ -40,6 +42,8 @@ fn hash_with(password: &str, memory: &mut Vec<argon2::Block>) -> Result<String, 
 }
 
 /// Verifies a password against an argon2 or sha512-crypt hash. Unknown formats never verify.
+/// The server verifies on `Checker`'s threads; this is for tests.
+#[cfg(test)]
 pub fn verify(password: &str, stored: &str) -> bool {
     verify_with(password, stored, &mut Vec::new())
 }
@@ -79,9 +83,6 @@ fn verify_with(password: &str, stored: &str, memory: &mut Vec<argon2::Block>) ->
     let Ok(salt) = salt.decode_b64(&mut salt_bytes) else {
         return false;
     };
-    if memory.len() < blocks {
-        memory.resize(blocks, argon2::Block::default());
-    }
     let mut computed = vec![0u8; expected.len()];
     let hasher = Argon2::new(algorithm, version, params);
     hasher
@@ -89,7 +90,7 @@ fn verify_with(password: &str, stored: &str, memory: &mut Vec<argon2::Block>) ->
             password.as_bytes(),
             salt,
             &mut computed,
-            &mut memory[..blocks],
+            working_area(memory, blocks),
         )
         .is_ok()
         && bool::from(subtle::ConstantTimeEq::ct_eq(
@@ -115,6 +116,25 @@ enum Job {
         password: String,
         answer: tokio::sync::oneshot::Sender<Result<String, String>>,
     },
+}
+
+impl Job {
+    /// Does the job with `memory` as argon2's working area and sends the answer (to nobody,
+    /// if the caller has gone).
+    fn run(self, memory: &mut Vec<argon2::Block>) {
+        match self {
+            Job::Verify {
+                password,
+                stored,
+                answer,
+            } => {
+                let _ = answer.send(verify_with(&password, &stored, memory));
+            }
+            Job::Hash { password, answer } => {
+                let _ = answer.send(hash_with(&password, memory));
+            }
+        }
+    }
 }
 
 /// Checks that may wait for a thread, per thread.
@@ -144,19 +164,8 @@ impl Checker {
                             .lock()
                             .unwrap_or_else(|p| p.into_inner())
                             .blocking_recv();
-                        match next {
-                            None => return,
-                            Some(Job::Verify {
-                                password,
-                                stored,
-                                answer,
-                            }) => {
-                                let _ = answer.send(verify_with(&password, &stored, &mut memory));
-                            }
-                            Some(Job::Hash { password, answer }) => {
-                                let _ = answer.send(hash_with(&password, &mut memory));
-                            }
-                        }
+                        let Some(job) = next else { return };
+                        job.run(&mut memory);
                     }
                 });
             if let Err(e) = spawned {

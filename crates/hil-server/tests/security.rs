@@ -48,11 +48,11 @@ async fn headnode_images_need_credentials() {
 /// without a password hash; the user it guessed at keeps working with the password it had.
 #[tokio::test]
 async fn failed_logins_are_throttled_per_user_and_per_address() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = test_config(dir.path()).await;
-    config.auth.max_failed_logins_per_user = 3;
-    config.auth.max_failed_logins_per_address = 5;
-    let s = TestServer::start_with(dir, config, false).await;
+    let s = TestServer::start_tweaked(|c| {
+        c.auth.max_failed_logins_per_user = 3;
+        c.auth.max_failed_logins_per_address = 5;
+    })
+    .await;
     s.project("p").await;
     s.user("alice", "alice-pw", false, &["p"]).await;
     s.user("bob", "bob-pw", false, &["p"]).await;
@@ -152,12 +152,12 @@ async fn forwarded_addresses_count_only_from_trusted_proxies() {
             .header("X-Forwarded-For", forwarded.to_string())
             .send()
     };
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = test_config(dir.path()).await;
-    config.auth.max_failed_logins_per_user = 0;
-    config.auth.max_failed_logins_per_address = 2;
-    config.auth.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
-    let s = TestServer::start_with(dir, config, false).await;
+    let s = TestServer::start_tweaked(|c| {
+        c.auth.max_failed_logins_per_user = 0;
+        c.auth.max_failed_logins_per_address = 2;
+        c.auth.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
     for _ in 0..2 {
         assert_eq!(guess(&s, "198.51.100.7").await.unwrap().status(), 401);
     }
@@ -165,11 +165,11 @@ async fn forwarded_addresses_count_only_from_trusted_proxies() {
     assert_eq!(guess(&s, "198.51.100.8").await.unwrap().status(), 401);
     s.shutdown().await;
 
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = test_config(dir.path()).await;
-    config.auth.max_failed_logins_per_user = 0;
-    config.auth.max_failed_logins_per_address = 2;
-    let s = TestServer::start_with(dir, config, false).await;
+    let s = TestServer::start_tweaked(|c| {
+        c.auth.max_failed_logins_per_user = 0;
+        c.auth.max_failed_logins_per_address = 2;
+    })
+    .await;
     for forwarded in ["198.51.100.1", "198.51.100.2"] {
         assert_eq!(guess(&s, forwarded).await.unwrap().status(), 401);
     }
@@ -256,12 +256,12 @@ async fn raw_exchange(s: &TestServer, request: &[u8], patience: Duration) -> (St
 }
 
 async fn edge_server() -> TestServer {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = test_config(dir.path()).await;
-    config.limits.header_timeout_secs = 1.0;
-    config.limits.body_timeout_secs = 1.0;
-    config.limits.max_connections = 4;
-    TestServer::start_with(dir, config, false).await
+    TestServer::start_tweaked(|c| {
+        c.limits.header_timeout_secs = 1.0;
+        c.limits.body_timeout_secs = 1.0;
+        c.limits.max_connections = 4;
+    })
+    .await
 }
 
 #[tokio::test]
@@ -330,10 +330,10 @@ async fn slow_clients_are_cut_off() {
 /// are closed at once, and it gets slots again as its connections close.
 #[tokio::test]
 async fn one_address_cannot_take_every_connection() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = test_config(dir.path()).await;
-    config.limits.max_connections_per_address = 2;
-    let s = TestServer::start_with(dir, config, false).await;
+    let s = TestServer::start_tweaked(|c| {
+        c.limits.max_connections_per_address = 2;
+    })
+    .await;
     let address = s.url.trim_start_matches("http://").to_string();
     let mut idle = Vec::new();
     for _ in 0..2 {

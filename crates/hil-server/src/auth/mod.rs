@@ -168,9 +168,7 @@ impl Authenticator {
                 .checker
                 .verify(password, hash, CHECK_PATIENCE)
                 .await
-                .map_err(|password::Busy| {
-                    ApiError::Unavailable("Too many logins are being checked; try again.".into())
-                })?
+                .map_err(checker_busy)?
                 && stored.is_some();
             let cache = if matched {
                 &self.verified
@@ -203,9 +201,7 @@ impl Authenticator {
         self.checker
             .hash(password, CHECK_PATIENCE)
             .await
-            .map_err(|password::Busy| {
-                ApiError::Unavailable("Too many passwords are being checked; try again.".into())
-            })?
+            .map_err(checker_busy)?
             .map_err(ApiError::Internal)
     }
 
@@ -226,6 +222,11 @@ impl Authenticator {
         self.verified.forget(name);
         self.rejected.forget(name);
     }
+}
+
+/// The password threads stayed saturated for longer than a caller waits.
+fn checker_busy(_: password::Busy) -> ApiError {
+    ApiError::Unavailable("Too many passwords are being checked; try again.".into())
 }
 
 /// Decodes `Authorization: Basic base64(user:password)`.

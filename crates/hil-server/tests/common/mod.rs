@@ -73,6 +73,14 @@ impl TestServer {
         Self::start_with(dir, config, true).await
     }
 
+    /// A server over the test configuration as `tweak` changes it, without the worker.
+    pub async fn start_tweaked(tweak: impl FnOnce(&mut Config)) -> TestServer {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut config = test_config(dir.path()).await;
+        tweak(&mut config);
+        Self::start_with(dir, config, false).await
+    }
+
     pub async fn start_with(dir: tempfile::TempDir, config: Config, worker: bool) -> TestServer {
         let ctx = hil_server::context(config.clone()).await.expect("context");
         hil_server::create_database(&ctx).await.expect("db create");

@@ -28,6 +28,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub allocator: AllocatorConfig,
     pub worker: WorkerConfig,
+    pub audit: AuditConfig,
     pub switches: SwitchesConfig,
     pub obm: ObmConfig,
     pub release: ReleaseConfig,
@@ -47,6 +48,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             allocator: AllocatorConfig::default(),
             worker: WorkerConfig::default(),
+            audit: AuditConfig::default(),
             switches: SwitchesConfig::default(),
             obm: ObmConfig::default(),
             release: ReleaseConfig::default(),
@@ -223,6 +225,43 @@ impl Default for WorkerConfig {
             max_parallel_switches: 8,
             sessions_per_switch: 1,
             action_timeout_secs: 120.0,
+        }
+    }
+}
+
+/// The drift audit, run by the networking worker: every registered port is read back from its
+/// switch and compared with what HIL recorded.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditConfig {
+    /// Seconds between audits of one switch. 0 runs only the audits an admin asks for.
+    pub interval_secs: f64,
+    /// What to do about drift: `off` records it, `report` also logs each episode at WARN,
+    /// `auto` also queues the change that brings the port back.
+    pub repair: RepairMode,
+    /// Repair a port that carries a VLAN its node's project may not use even when `repair`
+    /// is `report`. Such a port is always logged at ERROR.
+    pub quarantine: bool,
+    /// Seconds an audit's claim on a switch lasts without renewal (a worker that died
+    /// mid-audit gives the switch up after this long).
+    pub lease_secs: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RepairMode {
+    Off,
+    Report,
+    Auto,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig {
+            interval_secs: 600.0,
+            repair: RepairMode::Report,
+            quarantine: true,
+            lease_secs: 120,
         }
     }
 }

@@ -206,6 +206,7 @@ pub fn spawn_worker(ctx: &Ctx) -> Arc<worker::Worker> {
         ctx.store.clone(),
         ctx.switches.clone(),
         ctx.config.worker.clone(),
+        ctx.config.audit.clone(),
         ctx.queue_signal.clone(),
     ))
 }

@@ -59,6 +59,9 @@ pub enum ActionType {
     ModifyPort,
     /// Remove every network from the nic's port.
     RevertPort,
+    /// Bring a port back to what `network_attachment` says it carries (a drift repair; an
+    /// extension: HIL had no such action, and tenants never see one).
+    SyncPort,
 }
 
 impl ActionType {
@@ -66,6 +69,7 @@ impl ActionType {
         match self {
             ActionType::ModifyPort => "modify_port",
             ActionType::RevertPort => "revert_port",
+            ActionType::SyncPort => "sync_port",
         }
     }
 
@@ -73,6 +77,7 @@ impl ActionType {
         match s {
             "modify_port" => Some(ActionType::ModifyPort),
             "revert_port" => Some(ActionType::RevertPort),
+            "sync_port" => Some(ActionType::SyncPort),
             _ => None,
         }
     }
@@ -410,6 +415,68 @@ pub struct HeadnodeInfo {
 pub struct UserInfo {
     pub is_admin: bool,
     pub projects: Vec<String>,
+}
+
+/// What a port carries: channel → VLAN (`vlan/native`, `vlan/<id>`; `vlan/*` means every
+/// VLAN, an OVS port that trunks everything).
+pub type PortVlans = BTreeMap<String, String>;
+
+/// One episode of drift on a port, as `GET /drift` lists it (an extension).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DriftRecord {
+    pub switch: String,
+    pub port: String,
+    /// The node and nic cabled to the port, if any.
+    pub node: Option<String>,
+    pub nic: Option<String>,
+    /// What `network_attachment` says the port carries.
+    pub expected: PortVlans,
+    /// What the switch said it carries, at `last_seen`.
+    pub actual: PortVlans,
+    /// VLANs on the port that belong to networks its node's project may not use: a breach
+    /// of isolation.
+    pub foreign_vlans: Vec<String>,
+    /// RFC 3339 times.
+    pub first_seen: String,
+    pub last_seen: String,
+    /// When the port was found right again; `null` while the drift lasts.
+    pub repaired_at: Option<String>,
+    /// How it ended: `repaired` (by HIL's repair action) or `found correct` (changed back by
+    /// someone else).
+    pub resolution: Option<String>,
+    /// The repair action queued for it, if any (`GET /networking_action/<id>` does not show
+    /// repairs; the audit status does).
+    pub repair_status: Option<ActionStatus>,
+}
+
+/// `GET /switch/<switch>/audit`: the state of a switch's audits (an extension).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SwitchAuditInfo {
+    pub switch: String,
+    /// `PENDING` (requested, not started), `RUNNING`, or `IDLE`.
+    pub state: String,
+    pub requested_at: Option<String>,
+    pub last_started: Option<String>,
+    pub last_finished: Option<String>,
+    /// `clean`, `drift` or `error`; `null` before the first audit.
+    pub last_result: Option<String>,
+    pub last_error: Option<String>,
+    /// Of the last audit: ports read, ports skipped (a change was queued), ports that differ.
+    pub ports_checked: i64,
+    pub ports_skipped: i64,
+    pub ports_drifted: i64,
+    /// Since the switch was registered.
+    pub counters: AuditCounters,
+}
+
+/// Running totals of a switch's audits.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AuditCounters {
+    pub audits: i64,
+    pub audits_failed: i64,
+    pub drift_found: i64,
+    pub drift_repaired: i64,
+    pub incidents: i64,
 }
 
 #[cfg(test)]

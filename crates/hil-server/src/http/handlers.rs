@@ -500,6 +500,48 @@ pub async fn show_port(State(ctx): S, call: Call) -> ApiResult<Response> {
     )
 }
 
+// ---- drift audits (extensions, admin-only) ----
+
+pub async fn request_audit(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let NoArgs {} = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    let info = ops::audit::request_audit(&ctx, &caller, call.param("switch")).await?;
+    Ok((StatusCode::ACCEPTED, axum::Json(info)).into_response())
+}
+
+pub async fn show_audit(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let NoArgs {} = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    Ok(json(
+        ops::audit::show_audit(&ctx, &caller, call.param("switch")).await?,
+    ))
+}
+
+pub async fn list_audits(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let NoArgs {} = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    Ok(json(ops::audit::list_audits(&ctx, &caller).await?))
+}
+
+/// `GET /drift` and `GET /switch/<s>/drift`: drift that lasts.
+pub async fn list_drift(state: S, call: Call) -> ApiResult<Response> {
+    drift(state, call, false).await
+}
+
+/// `GET /drift/all` and `GET /switch/<s>/drift/all`: repaired drift too.
+pub async fn list_all_drift(state: S, call: Call) -> ApiResult<Response> {
+    drift(state, call, true).await
+}
+
+async fn drift(State(ctx): S, call: Call, include_repaired: bool) -> ApiResult<Response> {
+    let NoArgs {} = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    let switch = Some(call.param("switch")).filter(|s| !s.is_empty());
+    Ok(json(
+        ops::audit::list_drift(&ctx, &caller, switch, include_repaired).await?,
+    ))
+}
+
 /// `POST /switch/<s>/port/<port...>/<action>`: the last segment picks the call, the rest is
 /// the port name (port names contain `/`).
 pub async fn port_action(State(ctx): S, call: Call) -> ApiResult<Response> {

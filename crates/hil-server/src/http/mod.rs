@@ -107,6 +107,15 @@ pub fn router(ctx: Arc<Ctx>) -> Router {
                 .get(h::show_port)
                 .post(h::port_action),
         )
+        .route(
+            "/switch/{switch}/audit",
+            get(h::show_audit).post(h::request_audit),
+        )
+        .route("/switch/{switch}/drift", get(h::list_drift))
+        .route("/switch/{switch}/drift/all", get(h::list_all_drift))
+        .route("/audits", get(h::list_audits))
+        .route("/drift", get(h::list_drift))
+        .route("/drift/all", get(h::list_all_drift))
         .route("/active_extensions", get(h::list_active_extensions))
         .merge(headnode_routes());
     if ctx.auth.is_database() {

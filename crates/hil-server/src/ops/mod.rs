@@ -16,6 +16,7 @@ use crate::switches::SwitchRegistry;
 use crate::vms::VmService;
 
 pub mod actions;
+pub mod audit;
 pub mod extensions;
 pub mod headnodes;
 pub mod networks;

@@ -99,7 +99,10 @@ pub struct Claimed {
     pub id: i64,
     pub uuid: String,
     pub action_type: Option<ActionType>,
-    pub nic_id: i64,
+    /// The nic a tenant's action is for; `None` for a repair, which names its port.
+    pub nic_id: Option<i64>,
+    /// The port the action changes (the nic's port, or a repair's own).
+    pub port_id: Option<i64>,
     pub channel: String,
     pub new_network_id: Option<i64>,
     /// The target network's allocator id (VLAN number), when connecting.
@@ -109,6 +112,8 @@ pub struct Claimed {
     pub port: Option<String>,
     pub switch_id: Option<i64>,
     pub attempts: i64,
+    /// An earlier claim expired: it may have been applied without being recorded.
+    pub recovered: bool,
 }
 
 impl FromRow<'_, AnyRow> for Claimed {
@@ -119,6 +124,7 @@ impl FromRow<'_, AnyRow> for Claimed {
             uuid: row.try_get("uuid")?,
             action_type: ActionType::parse(&action_type),
             nic_id: row.try_get("nic_id")?,
+            port_id: row.try_get("port_id")?,
             channel: row.try_get("channel")?,
             new_network_id: row.try_get("new_network_id")?,
             vlan: row.try_get("vlan")?,
@@ -126,12 +132,15 @@ impl FromRow<'_, AnyRow> for Claimed {
             port: row.try_get("port")?,
             switch_id: row.try_get("switch_id")?,
             attempts: row.try_get("attempts")?,
+            recovered: row.try_get::<i64, _>("recovered")? != 0,
         })
     }
 }
 
 /// Claims up to `limit` due PENDING actions that no live worker holds, oldest first, leaving
-/// out actions on `skip_switches` (which this worker is busy with; they keep their order).
+/// out actions on `skip_switches` (which this worker is busy with; they keep their order) and
+/// actions whose port has an older action still pending (a repair and a tenant's change to
+/// the same port run one after the other, in the order they were queued).
 pub async fn claim(
     c: &mut Conn,
     backend: Backend,
@@ -149,18 +158,30 @@ pub async fn claim(
     let skip = if skip_switches.is_empty() {
         String::new()
     } else {
+        let switches = id_list(skip_switches);
         format!(
-            "AND nic_id NOT IN (SELECT n.id FROM nic n JOIN port p ON p.id = n.port_id
-                                WHERE p.owner_id IN ({}))",
-            id_list(skip_switches)
+            "AND (q.nic_id IS NULL OR q.nic_id NOT IN (SELECT n.id FROM nic n JOIN port p ON p.id = n.port_id
+                                                       WHERE p.owner_id IN ({switches})))
+             AND (q.port_id IS NULL OR q.port_id NOT IN (SELECT id FROM port WHERE owner_id IN ({switches})))"
         )
     };
+    // Repairs are rare, so the check for an older action on the same port is cheap: it
+    // looks up repairs by port, and the tenant's actions of the one nic cabled to a port.
     let sql = format!(
-        "UPDATE networking_action SET claimed_by = $1, claimed_at = $2
-         WHERE id IN (SELECT id FROM networking_action
-                      WHERE status = 'PENDING' AND retry_at <= $3
-                        AND (claimed_by IS NULL OR claimed_at < $4) {skip}
-                      ORDER BY id LIMIT $5 {lock})
+        "UPDATE networking_action
+         SET claimed_by = $1, claimed_at = $2,
+             recovered = CASE WHEN claimed_by IS NULL THEN 0 ELSE 1 END
+         WHERE id IN (SELECT q.id FROM networking_action q
+                      WHERE q.status = 'PENDING' AND q.retry_at <= $3
+                        AND (q.claimed_by IS NULL OR q.claimed_at < $4) {skip}
+                        AND NOT EXISTS (
+                            SELECT 1 FROM networking_action r
+                            WHERE r.status = 'PENDING' AND r.id < q.id AND r.port_id IS NOT NULL
+                              AND r.port_id = (SELECT port_id FROM nic WHERE id = q.nic_id))
+                        AND NOT EXISTS (
+                            SELECT 1 FROM networking_action r JOIN nic n ON n.id = r.nic_id
+                            WHERE r.status = 'PENDING' AND r.id < q.id AND n.port_id = q.port_id)
+                      ORDER BY q.id LIMIT $5 {lock})
          RETURNING id"
     );
     let mut ids: Vec<i64> = sqlx::query_scalar(&sql)
@@ -175,11 +196,11 @@ pub async fn claim(
     let mut claimed = Vec::with_capacity(ids.len());
     for id in ids {
         let row: Claimed = sqlx::query_as(
-            "SELECT q.id, q.uuid, q.type, q.nic_id, q.channel, q.new_network_id,
+            "SELECT q.id, q.uuid, q.type, q.nic_id, p.id AS port_id, q.channel, q.new_network_id,
                     w.network_id AS vlan, pw.network_id AS previous_vlan,
-                    p.label AS port, p.owner_id AS switch_id, q.attempts
-             FROM networking_action q JOIN nic n ON n.id = q.nic_id
-             LEFT JOIN port p ON p.id = n.port_id
+                    p.label AS port, p.owner_id AS switch_id, q.attempts, q.recovered
+             FROM networking_action q LEFT JOIN nic n ON n.id = q.nic_id
+             LEFT JOIN port p ON p.id = COALESCE(q.port_id, n.port_id)
              LEFT JOIN network w ON w.id = q.new_network_id
              LEFT JOIN network_attachment a ON a.nic_id = q.nic_id AND a.channel = q.channel
              LEFT JOIN network pw ON pw.id = a.network_id
@@ -191,6 +212,48 @@ pub async fn claim(
         claimed.push(row);
     }
     Ok(claimed)
+}
+
+/// Queues a repair of `port_id` unless one is already pending; a finished one is replaced.
+/// Returns the pending repair's id either way.
+pub async fn enqueue_sync(c: &mut Conn, port_id: i64, uuid: &str) -> sqlx::Result<String> {
+    let existing: Option<(String, String)> =
+        sqlx::query_as("SELECT uuid, status FROM networking_action WHERE port_id = $1")
+            .bind(port_id)
+            .fetch_optional(&mut *c)
+            .await?;
+    match existing {
+        Some((pending, status)) if status == ActionStatus::Pending.as_str() => return Ok(pending),
+        Some(_) => {
+            sqlx::query("DELETE FROM networking_action WHERE port_id = $1")
+                .bind(port_id)
+                .execute(&mut *c)
+                .await?;
+        }
+        None => {}
+    }
+    sqlx::query(
+        "INSERT INTO networking_action (uuid, status, type, port_id, channel)
+         VALUES ($1, 'PENDING', $2, $3, '')",
+    )
+    .bind(uuid)
+    .bind(ActionType::SyncPort.as_str())
+    .bind(port_id)
+    .execute(c)
+    .await?;
+    Ok(uuid.to_string())
+}
+
+/// Switches with claimed, unfinished actions. When a worker starts, these are what a worker
+/// that stopped may have been changing: they are audited first.
+pub async fn switches_with_claimed_actions(c: &mut Conn) -> sqlx::Result<Vec<i64>> {
+    sqlx::query_scalar(
+        "SELECT DISTINCT p.owner_id FROM networking_action q LEFT JOIN nic n ON n.id = q.nic_id
+         JOIN port p ON p.id = COALESCE(q.port_id, n.port_id)
+         WHERE q.status = 'PENDING' AND q.claimed_by IS NOT NULL",
+    )
+    .fetch_all(c)
+    .await
 }
 
 /// Ids for an `IN (...)` list. Integers only, so formatting them into the SQL is safe.

@@ -20,6 +20,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 use crate::error::{ApiError, ApiResult};
 
 pub mod actions;
+pub mod audit;
 pub mod headnodes;
 pub mod networks;
 pub mod nodes;

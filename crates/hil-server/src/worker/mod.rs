@@ -8,16 +8,17 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures::FutureExt;
-use hil_drivers::{PortChange, SwitchError, SwitchSpec};
-use hil_types::{ActionStatus, ActionType};
+use hil_drivers::{PortChange, SwitchError, SwitchErrorKind, SwitchSpec};
+use hil_types::{ActionStatus, ActionType, PortVlans};
 use tokio::sync::{watch, Notify, Semaphore};
 use tokio::task::JoinSet;
 
-use crate::config::WorkerConfig;
+use crate::config::{AuditConfig, WorkerConfig};
 use crate::error::ApiResult;
 use crate::store::{self, actions::Claimed, Store};
 use crate::switches::SwitchRegistry;
 
+mod audit;
 mod sessions;
 use sessions::{Lease, SessionPool, SwitchTarget};
 
@@ -26,6 +27,7 @@ pub struct Worker {
     store: Store,
     switches: SwitchRegistry,
     config: WorkerConfig,
+    audit: AuditConfig,
     signal: Arc<Notify>,
     sessions: SessionPool,
     /// Switches with a task running; their new actions wait for the next claim.
@@ -50,6 +52,20 @@ enum Outcome {
     Done,
     Failed(String),
     Retry(String),
+}
+
+/// What the worker does at the switch for one action.
+enum Plan {
+    /// Apply a tenant's or an admin's change.
+    Apply(PortChange),
+    /// An earlier claim on the action expired, so the change may be on the switch already:
+    /// read the port, and apply the change only if the port is not yet `after` it.
+    Settle {
+        change: PortChange,
+        after: PortVlans,
+    },
+    /// A drift repair: bring the port to exactly these VLANs.
+    Sync { port: String, expected: PortVlans },
 }
 
 /// Ends a switch task's hold (even when it panicked): the switch is idle again, the heartbeat
@@ -87,6 +103,7 @@ impl Worker {
         store: Store,
         switches: SwitchRegistry,
         config: WorkerConfig,
+        audit: AuditConfig,
         signal: Arc<Notify>,
     ) -> Worker {
         let id = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
@@ -97,6 +114,7 @@ impl Worker {
             store,
             switches,
             config,
+            audit,
             signal,
             sessions,
             busy: Mutex::new(HashSet::new()),
@@ -112,6 +130,7 @@ impl Worker {
     pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         tracing::info!(worker = %self.id, "networking worker started");
         let heartbeat = self.spawn_heartbeat();
+        let auditor = tokio::spawn(self.clone().run_auditor(shutdown.clone()));
         let poll = Duration::from_secs_f64(self.config.poll_interval_secs);
         let mut consecutive_errors: u32 = 0;
         while !*shutdown.borrow() {
@@ -150,6 +169,12 @@ impl Worker {
             .is_err()
         {
             tracing::warn!("switch work still running at shutdown; its claims will expire");
+        }
+        if tokio::time::timeout(Duration::from_secs(5), auditor)
+            .await
+            .is_err()
+        {
+            tracing::warn!("an audit was still running at shutdown; its lease will expire");
         }
         heartbeat.abort();
         self.sessions.close_all().await;
@@ -326,8 +351,9 @@ impl Worker {
         if let Some(e) = &lane.open_failed {
             return self.classify(a, &target.spec, e);
         }
-        let Some(change) = change_for(a) else {
-            return Outcome::Failed("Unknown networking action type.".into());
+        let plan = match self.plan(target.id, a).await {
+            Ok(plan) => plan,
+            Err(outcome) => return outcome,
         };
         let limit = Duration::from_secs_f64(self.config.action_timeout_secs);
         let deadline = tokio::time::Instant::now() + limit;
@@ -352,10 +378,10 @@ impl Worker {
             }
         }
         let lease = lane.lease.as_mut().expect("opened above");
-        let applied = self.sessions.apply(target, lease, &change);
-        match tokio::time::timeout_at(deadline, applied).await {
-            Ok(Ok(())) => {
-                lane.changed = true;
+        let executed = self.execute(target, lease, a, &plan);
+        match tokio::time::timeout_at(deadline, executed).await {
+            Ok(Ok(changed)) => {
+                lane.changed |= changed;
                 Outcome::Done
             }
             Ok(Err(e)) => self.classify(a, &target.spec, &e),
@@ -364,6 +390,87 @@ impl Worker {
                     "the switch overran the action deadline; dropping its session");
                 lane.lease = None;
                 timed_out()
+            }
+        }
+    }
+
+    /// What to do at the switch for `a`. Repairs and recovered actions need to know what the
+    /// port should carry, which is read from the database here, before the switch is touched.
+    async fn plan(&self, switch_id: i64, a: &Claimed) -> Result<Plan, Outcome> {
+        let unknown = || Outcome::Failed("Unknown networking action type.".into());
+        let needs_expectation = a.recovered || a.action_type == Some(ActionType::SyncPort);
+        let expected = match (needs_expectation, a.port_id) {
+            (true, Some(port_id)) => self
+                .port_expectation(switch_id, port_id)
+                .await
+                .map_err(|e| Outcome::Retry(format!("reading the port's networks failed: {e}")))?,
+            _ => PortVlans::new(),
+        };
+        if a.action_type == Some(ActionType::SyncPort) {
+            let port = a.port.clone().ok_or_else(unknown)?;
+            return Ok(Plan::Sync { port, expected });
+        }
+        let change = change_for(a).ok_or_else(unknown)?;
+        if a.recovered {
+            let after = state_after(expected, &change);
+            return Ok(Plan::Settle { change, after });
+        }
+        Ok(Plan::Apply(change))
+    }
+
+    async fn port_expectation(&self, switch_id: i64, port_id: i64) -> ApiResult<PortVlans> {
+        let mut tx = self.store.read().await?;
+        let mut ports = store::audit::expectations(&mut tx, switch_id, Some(port_id)).await?;
+        Ok(ports
+            .remove(&port_id)
+            .map(|p| p.expected)
+            .unwrap_or_default())
+    }
+
+    /// Carries out a plan. True when the switch was changed (and so should save).
+    async fn execute(
+        &self,
+        target: &SwitchTarget,
+        lease: &mut Lease,
+        a: &Claimed,
+        plan: &Plan,
+    ) -> Result<bool, SwitchError> {
+        match plan {
+            Plan::Apply(change) => self
+                .sessions
+                .apply(target, lease, change)
+                .await
+                .map(|()| true),
+            Plan::Settle { change, after } => {
+                let now = lease.session.port_state(change.port()).await?;
+                if &now == after {
+                    tracing::info!(action = %a.uuid, port = %change.port(),
+                        "an interrupted action was already applied; settled without changing the port");
+                    return Ok(false);
+                }
+                self.sessions
+                    .apply(target, lease, change)
+                    .await
+                    .map(|()| true)
+            }
+            Plan::Sync { port, expected } => {
+                let actual = lease.session.port_state(port).await?;
+                if &actual == expected {
+                    return Ok(false);
+                }
+                for change in sync_changes(port, expected) {
+                    self.sessions.apply(target, lease, &change).await?;
+                }
+                let repaired = lease.session.port_state(port).await?;
+                if &repaired != expected {
+                    return Err(SwitchError::new(
+                        SwitchErrorKind::Rejected,
+                        format!("after the repair the port carries {repaired:?}, not {expected:?}"),
+                    ));
+                }
+                tracing::info!(switch = %target.spec.label, %port, was = ?actual, now = ?repaired,
+                    "port repaired");
+                Ok(true)
             }
         }
     }
@@ -443,6 +550,11 @@ impl Worker {
                     return Ok(()); // dropping tx rolls back
                 }
                 apply_attachment(&mut tx, a).await?;
+                if let (Some(ActionType::SyncPort), Some(port_id)) = (a.action_type, a.port_id) {
+                    if store::audit::close(&mut tx, port_id, now_ms(), "repaired").await? > 0 {
+                        store::audit::count_repair(&mut tx, port_id).await?;
+                    }
+                }
                 tracing::info!(action = %a.uuid, "networking action done");
             }
             Outcome::Failed(reason) => {
@@ -476,20 +588,66 @@ fn change_for(a: &Claimed) -> Option<PortChange> {
             previous: a.previous_vlan.clone(),
         }),
         ActionType::RevertPort => Some(PortChange::Revert { port }),
+        ActionType::SyncPort => None,
     }
 }
 
 /// The switch confirmed the change: make `network_attachment` say so.
 async fn apply_attachment(c: &mut store::Conn, a: &Claimed) -> ApiResult<()> {
+    let Some(nic_id) = a.nic_id else {
+        return Ok(()); // a repair changes the switch, not the record
+    };
     match (a.action_type, a.new_network_id) {
         (Some(ActionType::ModifyPort), Some(network)) => {
-            store::networks::attach(c, a.nic_id, network, &a.channel).await?
+            store::networks::attach(c, nic_id, network, &a.channel).await?
         }
         (Some(ActionType::ModifyPort), None) => {
-            store::networks::detach_channel(c, a.nic_id, &a.channel).await?
+            store::networks::detach_channel(c, nic_id, &a.channel).await?
         }
-        (Some(ActionType::RevertPort), _) => store::networks::detach_all(c, a.nic_id).await?,
-        (None, _) => {}
+        (Some(ActionType::RevertPort), _) => store::networks::detach_all(c, nic_id).await?,
+        (Some(ActionType::SyncPort) | None, _) => {}
     }
     Ok(())
+}
+
+/// What a port carries after `change`, given what it carried before.
+fn state_after(mut vlans: PortVlans, change: &PortChange) -> PortVlans {
+    match change {
+        PortChange::Modify {
+            channel,
+            network_id: Some(id),
+            ..
+        } => {
+            vlans.insert(channel.clone(), id.clone());
+        }
+        PortChange::Modify {
+            channel,
+            network_id: None,
+            ..
+        } => {
+            vlans.remove(channel);
+        }
+        PortChange::Revert { .. } => vlans.clear(),
+    }
+    vlans
+}
+
+/// The changes that take a port, whatever it carries, to exactly `expected`: everything off,
+/// then the native network, then the tagged ones. Starting from a clean port needs no
+/// knowledge of what is there (it may be a VLAN HIL never handed out).
+fn sync_changes(port: &str, expected: &PortVlans) -> Vec<PortChange> {
+    let mut changes = vec![PortChange::Revert {
+        port: port.to_string(),
+    }];
+    let native = expected.get_key_value("vlan/native");
+    let tagged = expected.iter().filter(|(c, _)| c.as_str() != "vlan/native");
+    for (channel, vlan) in native.into_iter().chain(tagged) {
+        changes.push(PortChange::Modify {
+            port: port.to_string(),
+            channel: channel.clone(),
+            network_id: Some(vlan.clone()),
+            previous: None,
+        });
+    }
+    changes
 }

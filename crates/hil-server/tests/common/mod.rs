@@ -62,6 +62,9 @@ pub async fn test_config(dir: &std::path::Path) -> Config {
     config.worker.poll_interval_secs = 0.05;
     config.worker.claim_lease_secs = 2;
     config.worker.retry_backoff_secs = 0.05;
+    // Audits run when a test asks for one (`audited`), so that none changes a port under a
+    // test that set it up by hand.
+    config.audit.interval_secs = 0.0;
     config.log = "warn".into();
     config
 }
@@ -176,6 +179,56 @@ impl TestServer {
         match std::fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes).unwrap(),
             Err(_) => json!({}),
+        }
+    }
+
+    /// Overwrites a mock switch's state behind HIL's back (`port → {channel → vlan}`).
+    pub fn set_mock_state(&self, switch: &str, state: Value) {
+        let dir = self.config.mock_state_dir();
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("{switch}.json"));
+        std::fs::write(path, serde_json::to_vec_pretty(&state).unwrap()).unwrap();
+    }
+
+    /// Asks for an audit of `switch` (202) and returns its state once it has finished.
+    pub async fn audited(&self, switch: &str) -> Value {
+        let path = format!("/v0/switch/{switch}/audit");
+        let before = self.ok("GET", &path, None).await["counters"]["audits"].clone();
+        let r = self.admin("POST", &path, None).await;
+        assert_eq!(r.status, 202, "{}", r.text);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let state = self.ok("GET", &path, None).await;
+            if state["counters"]["audits"] != before && state["state"] == "IDLE" {
+                return state;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "audit of {switch} never finished: {state}"
+            );
+            tokio::time::sleep(Duration::from_millis(30)).await;
+        }
+    }
+
+    /// Polls until no networking action is PENDING (repairs included).
+    pub async fn queue_drained(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let mut c = self.ctx.store.single_read().await.unwrap();
+            let pending: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM networking_action WHERE status = 'PENDING'",
+            )
+            .fetch_one(&mut *c)
+            .await
+            .unwrap();
+            if pending == 0 {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{pending} actions stayed PENDING"
+            );
+            tokio::time::sleep(Duration::from_millis(30)).await;
         }
     }
 

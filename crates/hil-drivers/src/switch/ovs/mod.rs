@@ -107,36 +107,48 @@ struct OvsSession {
 struct Vlans {
     native: Option<u16>,
     tagged: BTreeSet<u16>,
+    /// The port trunks every VLAN (OVS's default for a port without a tag, and what an empty
+    /// `trunks` means in a trunk mode). Only ever read: HIL never writes such a port.
+    every_vlan: bool,
 }
 
 impl Vlans {
-    /// Reads a Port row. A port in OVS's default state (a trunk of every VLAN) counts as
-    /// carrying no networks: HIL never put it there, and the next write isolates it.
+    /// Reads a Port row, in OVS's terms: without a mode, a port with a tag is an access port
+    /// and one without is a trunk; a trunk mode with no `trunks` carries every VLAN; an access
+    /// port without a tag carries untagged frames (VLAN 0, shown as a native "0"). Only HIL's
+    /// own isolated state (protected, tag 4095) reads as carrying nothing, so that the audit
+    /// sees every other state for what it lets through.
     fn from_row(row: &Value) -> Vlans {
         let tag = ints(row.get("tag")).first().copied();
         let trunks: BTreeSet<u16> = ints(row.get("trunks")).into_iter().collect();
         let protected = row.get("protected").and_then(Value::as_bool) == Some(true);
-        if protected && tag == Some(ISOLATION_VLAN) {
+        let mode = opt_string(row.get("vlan_mode"));
+        if protected && tag == Some(ISOLATION_VLAN) && matches!(mode, Some("access") | None) {
             return Vlans::default();
         }
-        match opt_string(row.get("vlan_mode")) {
-            Some("trunk") => Vlans {
+        let every_vlan = trunks.is_empty();
+        match (mode, tag) {
+            (Some("trunk"), _) | (None, None) => Vlans {
                 native: None,
                 tagged: trunks,
+                every_vlan,
             },
-            Some("native-untagged") | Some("native-tagged") => Vlans {
+            (Some("native-untagged") | Some("native-tagged"), _) => Vlans {
                 native: tag,
                 tagged: trunks.into_iter().filter(|t| Some(*t) != tag).collect(),
+                every_vlan,
             },
-            // access, or no mode: the tag (if any) is the only VLAN
+            // access: the tag is the only VLAN (untagged frames without one)
             _ => Vlans {
-                native: tag,
+                native: Some(tag.unwrap_or(0)),
                 tagged: BTreeSet::new(),
+                every_vlan: false,
             },
         }
     }
 
     fn apply(&mut self, op: VlanOp) {
+        self.every_vlan = false; // HIL writes exact VLAN sets
         match op {
             VlanOp::SetNative { vlan, .. } => self.native = Some(vlan),
             VlanOp::RemoveNative { .. } => self.native = None,
@@ -176,6 +188,9 @@ impl Vlans {
         }
         for t in &self.tagged {
             state.insert(format!("vlan/{t}"), t.to_string());
+        }
+        if self.every_vlan {
+            state.insert("vlan/*".into(), "*".into());
         }
         state
     }
@@ -324,6 +339,7 @@ mod tests {
         Vlans {
             native,
             tagged: tagged.iter().copied().collect(),
+            every_vlan: false,
         }
     }
 
@@ -352,10 +368,40 @@ mod tests {
         assert_eq!(row["tag"], json!(ISOLATION_VLAN));
         assert_eq!(row["vlan_mode"], json!("access"));
         assert_eq!(row["protected"], json!(true));
-        // a fresh `add-port` (no tag, no trunks, no mode) reads as carrying nothing
-        let fresh = json!({"tag": ["set", []], "trunks": ["set", []], "vlan_mode": ["set", []],
-                           "protected": false});
-        assert_eq!(Vlans::from_row(&fresh), Vlans::default());
+    }
+
+    #[test]
+    fn read_back_shows_what_a_foreign_write_lets_through() {
+        let read = |row: Value| Vlans::from_row(&row).to_port_state();
+        let none = json!(["set", []]);
+        // a fresh `add-port` (no tag, no trunks, no mode) trunks every VLAN
+        let fresh = json!({"tag": none, "trunks": none, "vlan_mode": none, "protected": false});
+        assert_eq!(read(fresh), port_state(&[("vlan/*", "*")]));
+        let trunk_all = json!({"tag": none, "trunks": none, "vlan_mode": "trunk"});
+        assert_eq!(read(trunk_all), port_state(&[("vlan/*", "*")]));
+        let native_all = json!({"tag": 100, "trunks": none, "vlan_mode": "native-untagged"});
+        assert_eq!(
+            read(native_all),
+            port_state(&[("vlan/native", "100"), ("vlan/*", "*")])
+        );
+        // isolation VLAN without `protected`: the isolated ports could reach each other
+        let unprotected = json!({"tag": ISOLATION_VLAN, "trunks": none, "vlan_mode": "access",
+                                 "protected": false});
+        assert_eq!(read(unprotected), port_state(&[("vlan/native", "4095")]));
+        let untagged = json!({"tag": none, "trunks": none, "vlan_mode": "access"});
+        assert_eq!(read(untagged), port_state(&[("vlan/native", "0")]));
+        let trunks_on_access = json!({"tag": 100, "trunks": ["set", [200]], "vlan_mode": none});
+        assert_eq!(
+            read(trunks_on_access),
+            port_state(&[("vlan/native", "100")])
+        );
+    }
+
+    fn port_state(pairs: &[(&str, &str)]) -> PortState {
+        pairs
+            .iter()
+            .map(|(c, v)| (c.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]

@@ -74,6 +74,9 @@ pub enum Command {
     /// Switch ports and their cabling (administrators)
     #[command(subcommand, after_help = "Example:\n  hil port show sw0 gi1/0/7")]
     Port(PortCmd),
+    /// Drift audits: is every port what HIL recorded? (administrators)
+    #[command(subcommand, after_help = "Example:\n  hil audit drift")]
+    Audit(AuditCmd),
     /// Users of HIL's own authentication (administrators)
     #[command(subcommand, after_help = "Example:\n  hil user list")]
     User(UserCmd),
@@ -480,6 +483,37 @@ pub enum PortCmd {
         after_help = "Example:\n  hil port nic add sw0 gi1/0/7 node-07 eth0"
     )]
     Nic(PortNicCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCmd {
+    /// Audit a switch now: read every port back and compare it with HIL's records
+    #[command(after_help = "Example:\n  hil audit run sw0 --wait")]
+    Run {
+        switch: String,
+        /// Wait for the audit to finish and print its result; fail if it could not run
+        #[arg(long)]
+        wait: bool,
+        /// Give up waiting after this many seconds
+        #[arg(long, value_name = "SECS", default_value_t = 300)]
+        timeout: u64,
+    },
+    /// Show a switch's last audit, the pending one, and its totals
+    #[command(after_help = "Example:\n  hil audit show sw0")]
+    Show { switch: String },
+    /// List every switch's last audit
+    #[command(after_help = "Example:\n  hil audit list")]
+    List,
+    /// List ports that differ from HIL's records (newest first)
+    #[command(after_help = "Examples:\n  hil audit drift\n  hil audit drift --switch sw0 --all")]
+    Drift {
+        /// Only this switch's ports
+        #[arg(long)]
+        switch: Option<String>,
+        /// Include drift that has been repaired
+        #[arg(long)]
+        all: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -429,6 +429,42 @@ async fn admin_force_remove_reverts_ports() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_finds_and_lists_drift() {
+    let s = TestServer::start().await;
+    tenant_setup(&s).await;
+    admin(
+        &s,
+        &["node", "network", "connect", "n1", "eth0", "pnet", "--wait"],
+    )
+    .await
+    .ok();
+    let clean = admin(&s, &["audit", "run", "sw0", "--wait", "--json"])
+        .await
+        .json();
+    assert_eq!(clean["last_result"], "clean", "{clean}");
+    assert_eq!(clean["ports_checked"], 2, "{clean}");
+    // Behind HIL's back, n1's port moves to a VLAN HIL never handed out.
+    s.set_mock_state("sw0", json!({"gi1/0/1": {"vlan/native": "999"}}));
+    let table = admin(&s, &["audit", "run", "sw0", "--wait"]).await;
+    let table = table.ok();
+    assert!(table.contains("| Last result    | drift"), "{table}");
+    let drift = admin(&s, &["audit", "drift", "--json"]).await.json();
+    assert_eq!(drift[0]["port"], "gi1/0/1", "{drift}");
+    assert_eq!(drift[0]["actual"], json!({"vlan/native": "999"}));
+    let table = admin(&s, &["audit", "drift", "--switch", "sw0"]).await;
+    let table = table.ok();
+    assert!(table.contains("vlan/native=1001"), "{table}");
+    assert!(table.contains("vlan/native=999"), "{table}");
+    let list = admin(&s, &["audit", "list"]).await;
+    assert!(list.ok().contains("| sw0"), "{list:?}");
+    alice(&s, &["audit", "drift"])
+        .await
+        .fails(1, "administrator");
+    admin(&s, &["audit", "show", "nope"]).await.fails(1, "nope");
+    s.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wait_reports_a_switch_failure_and_times_out() {
     let s = TestServer::start().await;
     tenant_setup(&s).await;

@@ -41,10 +41,11 @@ use url::Url;
 pub use error::{ApiError, Error};
 pub use hil_types as types;
 use hil_types::{
-    AttachmentInfo, BootDevice, ErrorBody, HeadnodeCreate, HeadnodeInfo, NetworkCreate,
-    NetworkInfo, NetworkListEntry, NetworkRef, NetworkingAction, NicRegister, NodeInfo, NodeRef,
-    NodeRegister, ObmDetails, ObmEnable, ObmInfo, PortConnectNic, PortInfo, PowerCycle, ProjectRef,
-    StatusId, SwitchInfo, UserCreate, UserInfo, UserSetAdmin,
+    AttachmentInfo, BootDevice, DriftRecord, ErrorBody, HeadnodeCreate, HeadnodeInfo,
+    NetworkCreate, NetworkInfo, NetworkListEntry, NetworkRef, NetworkingAction, NicRegister,
+    NodeInfo, NodeRef, NodeRegister, ObmDetails, ObmEnable, ObmInfo, PortConnectNic, PortInfo,
+    PowerCycle, ProjectRef, StatusId, SwitchAuditInfo, SwitchInfo, UserCreate, UserInfo,
+    UserSetAdmin,
 };
 
 /// Which nodes `list_nodes` returns.
@@ -679,6 +680,41 @@ impl Client {
             One("revert"),
         ];
         self.call(Method::POST, &path, None::<&()>).await
+    }
+}
+
+/// Drift audits (extensions; administrators).
+impl Client {
+    /// Asks for an audit of a switch now; poll [`Client::show_audit`] for its end.
+    pub async fn request_audit(&self, switch: &str) -> Result<SwitchAuditInfo, Error> {
+        let path = [One("switch"), One(switch), One("audit")];
+        self.call(Method::POST, &path, None::<&()>).await
+    }
+
+    pub async fn show_audit(&self, switch: &str) -> Result<SwitchAuditInfo, Error> {
+        self.get(&[One("switch"), One(switch), One("audit")]).await
+    }
+
+    /// Every switch's audit state.
+    pub async fn list_audits(&self) -> Result<Vec<SwitchAuditInfo>, Error> {
+        self.get(&[One("audits")]).await
+    }
+
+    /// Drift, newest first: what lasts, or with `include_repaired` also what was repaired;
+    /// of one switch or of all.
+    pub async fn list_drift(
+        &self,
+        switch: Option<&str>,
+        include_repaired: bool,
+    ) -> Result<Vec<DriftRecord>, Error> {
+        let mut path = match switch {
+            Some(s) => vec![One("switch"), One(s), One("drift")],
+            None => vec![One("drift")],
+        };
+        if include_repaired {
+            path.push(One("all"));
+        }
+        self.get(&path).await
     }
 }
 

@@ -1,5 +1,6 @@
 //! One module per command group; each turns parsed arguments into client calls and output.
 
+mod audit;
 mod headnode;
 mod network;
 mod node;
@@ -32,6 +33,7 @@ pub async fn run(command: Command, ctx: &Ctx) -> Result {
         Command::Network(cmd) => network::run(cmd, ctx).await,
         Command::Switch(cmd) => switch::run(cmd, ctx).await,
         Command::Port(cmd) => port::run(cmd, ctx).await,
+        Command::Audit(cmd) => audit::run(cmd, ctx).await,
         Command::User(cmd) => user::run(cmd, ctx).await,
         Command::Headnode(cmd) => headnode::run(cmd, ctx).await,
         Command::NetworkingAction(NetworkingActionCmd::Show { status_id, wait }) => {

@@ -9,6 +9,6 @@ pub mod registration;
 pub mod switch;
 
 pub use switch::{
-    DriverOptions, PortChange, PortState, SwitchDriver, SwitchError, SwitchErrorKind,
+    parse_vlan, DriverOptions, PortChange, PortState, SwitchDriver, SwitchError, SwitchErrorKind,
     SwitchSession, SwitchSpec,
 };

@@ -19,6 +19,7 @@ use crate::store::{self, actions::Claimed, Store};
 use crate::switches::SwitchRegistry;
 
 mod audit;
+mod repair;
 mod sessions;
 use sessions::{Lease, SessionPool, SwitchTarget};
 
@@ -412,7 +413,7 @@ impl Worker {
         }
         let change = change_for(a).ok_or_else(unknown)?;
         if a.recovered {
-            let after = state_after(expected, &change);
+            let after = repair::state_after(expected, &change);
             return Ok(Plan::Settle { change, after });
         }
         Ok(Plan::Apply(change))
@@ -458,17 +459,29 @@ impl Worker {
                 if &actual == expected {
                     return Ok(false);
                 }
-                for change in sync_changes(port, expected) {
-                    self.sessions.apply(target, lease, &change).await?;
+                // The smallest change first: it leaves what is right alone, so the tenant's
+                // traffic on the port does not stop. If the port still differs (or the
+                // difference cannot be expressed as changes), rebuild it from a clean port.
+                let mut now = actual.clone();
+                if let Some(changes) = repair::smallest_changes(port, &actual, expected) {
+                    for change in changes {
+                        self.sessions.apply(target, lease, &change).await?;
+                    }
+                    now = lease.session.port_state(port).await?;
                 }
-                let repaired = lease.session.port_state(port).await?;
-                if &repaired != expected {
+                if &now != expected {
+                    for change in repair::rebuild(port, expected) {
+                        self.sessions.apply(target, lease, &change).await?;
+                    }
+                    now = lease.session.port_state(port).await?;
+                }
+                if &now != expected {
                     return Err(SwitchError::new(
                         SwitchErrorKind::Rejected,
-                        format!("after the repair the port carries {repaired:?}, not {expected:?}"),
+                        format!("after the repair the port carries {now:?}, not {expected:?}"),
                     ));
                 }
-                tracing::info!(switch = %target.spec.label, %port, was = ?actual, now = ?repaired,
+                tracing::info!(switch = %target.spec.label, %port, was = ?actual, now = ?now,
                     "port repaired");
                 Ok(true)
             }
@@ -608,46 +621,4 @@ async fn apply_attachment(c: &mut store::Conn, a: &Claimed) -> ApiResult<()> {
         (Some(ActionType::SyncPort) | None, _) => {}
     }
     Ok(())
-}
-
-/// What a port carries after `change`, given what it carried before.
-fn state_after(mut vlans: PortVlans, change: &PortChange) -> PortVlans {
-    match change {
-        PortChange::Modify {
-            channel,
-            network_id: Some(id),
-            ..
-        } => {
-            vlans.insert(channel.clone(), id.clone());
-        }
-        PortChange::Modify {
-            channel,
-            network_id: None,
-            ..
-        } => {
-            vlans.remove(channel);
-        }
-        PortChange::Revert { .. } => vlans.clear(),
-    }
-    vlans
-}
-
-/// The changes that take a port, whatever it carries, to exactly `expected`: everything off,
-/// then the native network, then the tagged ones. Starting from a clean port needs no
-/// knowledge of what is there (it may be a VLAN HIL never handed out).
-fn sync_changes(port: &str, expected: &PortVlans) -> Vec<PortChange> {
-    let mut changes = vec![PortChange::Revert {
-        port: port.to_string(),
-    }];
-    let native = expected.get_key_value("vlan/native");
-    let tagged = expected.iter().filter(|(c, _)| c.as_str() != "vlan/native");
-    for (channel, vlan) in native.into_iter().chain(tagged) {
-        changes.push(PortChange::Modify {
-            port: port.to_string(),
-            channel: channel.clone(),
-            network_id: Some(vlan.clone()),
-            previous: None,
-        });
-    }
-    changes
 }

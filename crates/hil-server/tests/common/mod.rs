@@ -109,7 +109,13 @@ impl TestServer {
         }
     }
 
-    pub async fn shutdown(mut self) {
+    pub async fn shutdown(self) {
+        self.stop().await;
+    }
+
+    /// Stops the server and hands back its directory (and so its SQLite database), for a
+    /// test that starts another server on the same data.
+    pub async fn stop(mut self) -> tempfile::TempDir {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -117,6 +123,7 @@ impl TestServer {
             let _ = h.await;
         }
         self.ctx.store.close().await;
+        self.dir
     }
 
     /// Sends a request as `user` (None = no credentials) and returns status and body.

@@ -247,3 +247,48 @@ async fn audits_are_for_admins_only_and_name_real_switches() {
     assert_eq!(audits[0]["last_result"], Value::Null, "{audits}");
     s.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn workers_racing_for_audits_audit_each_switch_once() {
+    // No worker in the server: the test's own workers race for the requested audits.
+    let dir = tempfile::tempdir().unwrap();
+    let config = test_config(dir.path()).await;
+    let s = TestServer::start_with(dir, config, false).await;
+    const SWITCHES: usize = 6;
+    let state_dir = s.config.mock_state_dir();
+    std::fs::create_dir_all(&state_dir).unwrap();
+    for i in 0..SWITCHES {
+        let sw = format!("sw{i}");
+        s.switch(&sw).await;
+        for p in 1..=3 {
+            s.ok("PUT", &format!("/v0/switch/{sw}/port/gi1/0/{p}"), None)
+                .await;
+        }
+        // Each port takes 50 ms to read, so audits overlap in time.
+        std::fs::write(state_dir.join(format!("{sw}.read-delay")), "0.05").unwrap();
+        let r = s
+            .admin("POST", &format!("/v0/switch/{sw}/audit"), None)
+            .await;
+        assert_eq!(r.status, 202, "{}", r.text);
+    }
+    let workers: Vec<_> = (0..4).map(|_| hil_server::spawn_worker(&s.ctx)).collect();
+    let mut racers = tokio::task::JoinSet::new();
+    for w in workers {
+        racers.spawn(async move {
+            let mut audited = 0;
+            while w.audit_next().await.expect("audit pass") {
+                audited += 1;
+            }
+            audited
+        });
+    }
+    let total: usize = racers.join_all().await.into_iter().sum();
+    assert_eq!(total, SWITCHES, "each requested audit ran exactly once");
+    let audits = s.ok("GET", "/v0/audits", None).await;
+    for a in audits.as_array().unwrap() {
+        assert_eq!(a["counters"]["audits"], 1, "{a}");
+        assert_eq!(a["ports_checked"], 3, "{a}");
+        assert_eq!(a["state"], "IDLE", "{a}");
+    }
+    s.shutdown().await;
+}

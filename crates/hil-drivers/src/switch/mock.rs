@@ -5,7 +5,7 @@
 //! restarts. Writing `<state_dir>/<label>.fail` makes every change on that switch fail with the
 //! file's text, which is how tests exercise the worker's error path; writing a number of seconds
 //! to `<state_dir>/<label>.delay` makes every change take that long first (a slow or, with a
-//! large number, a hung switch).
+//! large number, a hung switch), and `<label>.read-delay` does the same for every read-back.
 
 use std::fs;
 use std::io::Write;
@@ -113,9 +113,11 @@ impl MockSession {
         ))
     }
 
-    /// The injected slowness, if any: seconds from the `.delay` file.
-    fn injected_delay(&self) -> Option<std::time::Duration> {
-        let path = self.dir.join(format!("{}.delay", file_stem(&self.label)));
+    /// The injected slowness, if any: seconds from the `.delay` (or `.read-delay`) file.
+    fn injected_delay(&self, extension: &str) -> Option<std::time::Duration> {
+        let path = self
+            .dir
+            .join(format!("{}.{extension}", file_stem(&self.label)));
         let secs: f64 = fs::read_to_string(path).ok()?.trim().parse().ok()?;
         std::time::Duration::try_from_secs_f64(secs).ok()
     }
@@ -153,7 +155,7 @@ impl MockSession {
 #[async_trait]
 impl SwitchSession for MockSession {
     async fn apply(&mut self, change: &PortChange) -> Result<(), SwitchError> {
-        if let Some(delay) = self.injected_delay() {
+        if let Some(delay) = self.injected_delay("delay") {
             tokio::time::sleep(delay).await;
         }
         if let Some(fault) = self.injected_fault() {
@@ -191,6 +193,9 @@ impl SwitchSession for MockSession {
     }
 
     async fn port_state(&mut self, port: &str) -> Result<PortState, SwitchError> {
+        if let Some(delay) = self.injected_delay("read-delay") {
+            tokio::time::sleep(delay).await;
+        }
         let state = MockDriver::read_state(&self.dir, &self.label).map_err(|e| {
             SwitchError::new(
                 SwitchErrorKind::Unreachable,

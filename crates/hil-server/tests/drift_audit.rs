@@ -292,3 +292,43 @@ async fn workers_racing_for_audits_audit_each_switch_once() {
     }
     s.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_port_without_a_nic_carrying_a_tenant_vlan_is_quarantined_and_can_be_deleted() {
+    let s = TestServer::start().await;
+    let (a, _) = two_tenants(&s).await;
+    let a = a.to_string();
+    // A port HIL knows but nothing is cabled to: whatever is plugged in there now sits on
+    // alpha's network.
+    s.ok("PUT", "/v0/switch/sw0/port/gi1/0/9", None).await;
+    let mut state = s.mock_state("sw0");
+    state["gi1/0/9"] = json!({"vlan/native": a});
+    s.set_mock_state("sw0", state);
+    let audit = s.audited("sw0").await;
+    assert_eq!(audit["counters"]["incidents"], 1, "{audit}");
+    let drift = s.ok("GET", "/v0/drift/all", None).await;
+    let record = drift_of(&drift, "gi1/0/9");
+    assert_eq!(record["node"], Value::Null);
+    assert_eq!(record["expected"], json!({}));
+    assert_eq!(record["foreign_vlans"], json!([a]));
+    s.queue_drained().await;
+    assert_eq!(s.mock_state("sw0").get("gi1/0/9"), None);
+    let drift = s.ok("GET", "/v0/drift/all", None).await;
+    assert_eq!(drift_of(&drift, "gi1/0/9")["resolution"], "repaired");
+
+    // Drift again, with a slow repair (the switch takes 2 s per change), and the port is
+    // deleted meanwhile: its records and its queued repair go with it.
+    let mut state = s.mock_state("sw0");
+    state["gi1/0/9"] = json!({"vlan/native": a});
+    s.set_mock_state("sw0", state);
+    std::fs::write(s.config.mock_state_dir().join("sw0.delay"), "2").unwrap();
+    s.audited("sw0").await;
+    s.ok("DELETE", "/v0/switch/sw0/port/gi1/0/9", None).await;
+    let drift = s.ok("GET", "/v0/drift/all", None).await;
+    assert!(
+        drift.as_array().unwrap().iter().all(|d| d["port"] != "gi1/0/9"),
+        "{drift}"
+    );
+    s.queue_drained().await;
+    s.shutdown().await;
+}

@@ -60,7 +60,8 @@ esac
 
 echo "== $BACKEND ($DB_URL): $NODES nodes x 4 NICs, 100 switches, $NETWORKS networks, $PROJECTS projects, $CLIENTS clients"
 HIL_DATA_DIR=$WORK HIL_LISTEN=127.0.0.1:$PORT HIL_ADMIN_PASSWORD=bench-pw HIL_LOG=warn \
-  HIL_DATABASE__URL=$DB_URL HIL_ALLOCATOR__VLANS=2-4094 "$BIN" serve >"$WORK/server.log" 2>&1 &
+  HIL_DATABASE__URL=$DB_URL HIL_ALLOCATOR__VLANS=2-4094 HIL_AUDIT__INTERVAL_SECS=0 \
+  "$BIN" serve >"$WORK/server.log" 2>&1 &
 SERVER=$!
 PIDS+=("$SERVER")
 until curl -sf -u $AUTH "$URL/v0/projects" >/dev/null; do sleep 0.1; done
@@ -88,6 +89,27 @@ for c in 4 64; do
   measure $c /v0/project/p7/networks
   measure $c /v0/switch/sw7
 done
+# The drift audit over the whole fleet: every switch asked at once, one worker reading every
+# registered port back (the mock switch reads its state file per port).
+echo "== drift audit of every switch (one worker)"
+for sw in $(curl -sf -u $AUTH "$URL/v0/switches" | python3 -c 'import json,sys; print(" ".join(json.load(sys.stdin)))'); do
+  curl -sf -u $AUTH -X POST "$URL/v0/switch/$sw/audit" >/dev/null
+done
+until curl -sf -u $AUTH "$URL/v0/audits" | python3 -c '
+import json, sys
+a = json.load(sys.stdin)
+sys.exit(0 if all(x["counters"]["audits"] > 0 and x["state"] == "IDLE" for x in a) else 1)'; do
+  sleep 0.5
+done
+curl -sf -u $AUTH "$URL/v0/audits" | python3 -c '
+import json, sys
+from datetime import datetime
+a = json.load(sys.stdin)
+t = lambda s: datetime.fromisoformat(s.replace("Z", "+00:00"))
+per = sorted((t(x["last_finished"]) - t(x["last_started"])).total_seconds() * 1000 for x in a)
+ports = sum(x["ports_checked"] for x in a)
+wall = (max(t(x["last_finished"]) for x in a) - min(t(x["last_started"]) for x in a)).total_seconds()
+print(f"  {len(a)} switches, {ports} ports checked in {wall:.1f} s; per switch median {per[len(per)//2]:.0f} ms, max {per[-1]:.0f} ms")'
 echo "server RSS after the runs: $(awk '/VmRSS/ {print $2, $3}' /proc/$SERVER/status)"
 if grep -E " (ERROR|WARN) " "$WORK/server.log" | head -5 | grep -q .; then
   echo "server log warnings/errors (first 5):"; grep -E " (ERROR|WARN) " "$WORK/server.log" | head -5

@@ -326,7 +326,11 @@ async fn a_port_without_a_nic_carrying_a_tenant_vlan_is_quarantined_and_can_be_d
     s.ok("DELETE", "/v0/switch/sw0/port/gi1/0/9", None).await;
     let drift = s.ok("GET", "/v0/drift/all", None).await;
     assert!(
-        drift.as_array().unwrap().iter().all(|d| d["port"] != "gi1/0/9"),
+        drift
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["port"] != "gi1/0/9"),
         "{drift}"
     );
     s.queue_drained().await;

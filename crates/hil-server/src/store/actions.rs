@@ -174,13 +174,13 @@ pub async fn claim(
          WHERE id IN (SELECT q.id FROM networking_action q
                       WHERE q.status = 'PENDING' AND q.retry_at <= $3
                         AND (q.claimed_by IS NULL OR q.claimed_at < $4) {skip}
-                        AND NOT EXISTS (
+                        AND (q.nic_id IS NULL OR NOT EXISTS (
                             SELECT 1 FROM networking_action r
-                            WHERE r.status = 'PENDING' AND r.id < q.id AND r.port_id IS NOT NULL
-                              AND r.port_id = (SELECT port_id FROM nic WHERE id = q.nic_id))
-                        AND NOT EXISTS (
+                            WHERE r.port_id = (SELECT port_id FROM nic WHERE id = q.nic_id)
+                              AND r.status = 'PENDING' AND r.id < q.id))
+                        AND (q.port_id IS NULL OR NOT EXISTS (
                             SELECT 1 FROM networking_action r JOIN nic n ON n.id = r.nic_id
-                            WHERE r.status = 'PENDING' AND r.id < q.id AND n.port_id = q.port_id)
+                            WHERE n.port_id = q.port_id AND r.status = 'PENDING' AND r.id < q.id))
                       ORDER BY q.id LIMIT $5 {lock})
          RETURNING id"
     );

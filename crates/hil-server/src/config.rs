@@ -681,6 +681,7 @@ const OWN_KEYS: &[&str] = &[
     "auth",
     "allocator",
     "worker",
+    "audit",
     "switches",
     "obm",
     "release",
@@ -693,6 +694,17 @@ const OWN_KEYS: &[&str] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_section_can_be_set_from_the_environment() {
+        let config = serde_json::to_value(Config::default()).unwrap();
+        for section in config.as_object().unwrap().keys() {
+            assert!(
+                OWN_KEYS.contains(&section.as_str()),
+                "HIL_{section}__* is ignored"
+            );
+        }
+    }
 
     #[test]
     fn sample_config_parses_and_matches_defaults() {

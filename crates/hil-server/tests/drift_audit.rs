@@ -27,14 +27,6 @@ async fn two_tenants(s: &TestServer) -> (u16, u16) {
     (s.vlan_of("net-a").await, s.vlan_of("net-b").await)
 }
 
-fn drift_of<'a>(list: &'a Value, port: &str) -> &'a Value {
-    list.as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["port"] == port)
-        .unwrap_or_else(|| panic!("no drift for {port} in {list}"))
-}
-
 async fn start(tweak: impl FnOnce(&mut hil_server::config::Config)) -> TestServer {
     let dir = tempfile::tempdir().unwrap();
     let mut config = test_config(dir.path()).await;

@@ -38,14 +38,6 @@ async fn eventually(
     }
 }
 
-fn drift_of<'a>(list: &'a Value, port: &str) -> &'a Value {
-    list.as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["port"] == port)
-        .unwrap_or_else(|| panic!("no drift for {port} in {list}"))
-}
-
 // ---- Open vSwitch ----
 
 const AUDIT_INTERVAL: Duration = Duration::from_secs(1);
@@ -359,6 +351,15 @@ async fn nexus_port_changed_over_ssh_is_reported_and_repaired() {
     let vlans = tenant_on(&s, "nexus", fields, "Ethernet1/1", true).await;
     let configure = "configure terminal";
     tampered_port_is_reported_and_repaired(&s, &fs, configure, "Ethernet1/1", vlans, true).await;
+
+    // A registered port the switch does not have: the audit finishes without it and says so.
+    s.ok("PUT", "/v0/switch/sw/port/Ethernet1/9", None).await;
+    let audit = s.audited("sw").await;
+    assert_eq!(audit["last_result"], "incomplete", "{audit}");
+    assert_eq!(audit["ports_checked"], 1, "{audit}");
+    let error = audit["last_error"].as_str().unwrap();
+    assert!(error.contains("Ethernet1/9"), "{error}");
+    assert!(!error.contains(&fs.password), "{error}");
     s.shutdown().await;
 }
 

@@ -458,7 +458,8 @@ pub struct SwitchAuditInfo {
     pub requested_at: Option<String>,
     pub last_started: Option<String>,
     pub last_finished: Option<String>,
-    /// `clean`, `drift` or `error`; `null` before the first audit.
+    /// `clean`, `drift`, `incomplete` (some ports could not be read; `last_error` names
+    /// them) or `error` (the switch could not be audited); `null` before the first audit.
     pub last_result: Option<String>,
     pub last_error: Option<String>,
     /// Of the last audit: ports read, ports skipped (a change was queued), ports that differ.

@@ -103,6 +103,8 @@ pub async fn request(c: &mut Conn, switch_id: i64, now_ms: i64) -> sqlx::Result<
 pub struct AuditOutcome {
     /// Why the audit could not finish (the switch could not be read).
     pub error: Option<String>,
+    /// Ports the switch would not show, with its words: the audit finished without them.
+    pub unreadable: Vec<String>,
     pub ports_checked: i64,
     pub ports_skipped: i64,
     pub ports_drifted: i64,
@@ -113,10 +115,23 @@ pub struct AuditOutcome {
 
 impl AuditOutcome {
     pub fn result(&self) -> &'static str {
-        match (&self.error, self.ports_drifted) {
-            (Some(_), _) => "error",
-            (None, 0) => "clean",
-            (None, _) => "drift",
+        match (&self.error, self.unreadable.is_empty(), self.ports_drifted) {
+            (Some(_), _, _) => "error",
+            (None, false, _) => "incomplete",
+            (None, true, 0) => "clean",
+            (None, true, _) => "drift",
+        }
+    }
+
+    /// What the audit row keeps as `error`: why it failed, or which ports it could not read.
+    fn message(&self) -> Option<String> {
+        match &self.error {
+            Some(e) => Some(e.clone()),
+            None if self.unreadable.is_empty() => None,
+            None => Some(format!(
+                "ports the switch would not show: {}",
+                self.unreadable.join("; ")
+            )),
         }
     }
 }
@@ -143,7 +158,7 @@ pub async fn finish(
     )
     .bind(now_ms)
     .bind(outcome.result())
-    .bind(outcome.error.as_deref())
+    .bind(outcome.message())
     .bind(outcome.ports_checked)
     .bind(outcome.ports_skipped)
     .bind(outcome.ports_drifted)
@@ -247,27 +262,42 @@ impl PortExpectation {
     }
 }
 
-/// The expectation for every port of a switch (`only`: just these ports), by port id.
+/// Runs `sql`, whose `$1` is a switch and whose `$2`, present only with `only`, is one port.
+async fn rows_of_switch<T>(
+    c: &mut Conn,
+    sql: &str,
+    switch_id: i64,
+    only: Option<i64>,
+) -> sqlx::Result<Vec<T>>
+where
+    T: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
+{
+    let query = sqlx::query_as(sql).bind(switch_id);
+    match only {
+        Some(port_id) => query.bind(port_id).fetch_all(c).await,
+        None => query.fetch_all(c).await,
+    }
+}
+
+/// The expectation for every port of a switch (`only`: just this port), by port id.
 pub async fn expectations(
     c: &mut Conn,
     switch_id: i64,
     only: Option<i64>,
 ) -> sqlx::Result<BTreeMap<i64, PortExpectation>> {
     let port_filter = if only.is_some() { "AND p.id = $2" } else { "" };
-    let bind_only = |q| match only {
-        Some(id) => sqlx::query_as::<_, (i64, String, Option<i64>)>(q)
-            .bind(switch_id)
-            .bind(id),
-        None => sqlx::query_as::<_, (i64, String, Option<i64>)>(q).bind(switch_id),
-    };
-    let ports_sql = format!(
-        "SELECT p.id, p.label, d.project_id FROM port p
-         LEFT JOIN nic n ON n.port_id = p.id LEFT JOIN node d ON d.id = n.owner_id
-         WHERE p.owner_id = $1 {port_filter}"
-    );
-    let mut ports: BTreeMap<i64, PortExpectation> = bind_only(&ports_sql)
-        .fetch_all(&mut *c)
-        .await?
+    let ports: Vec<(i64, String, Option<i64>)> = rows_of_switch(
+        c,
+        &format!(
+            "SELECT p.id, p.label, d.project_id FROM port p
+             LEFT JOIN nic n ON n.port_id = p.id LEFT JOIN node d ON d.id = n.owner_id
+             WHERE p.owner_id = $1 {port_filter}"
+        ),
+        switch_id,
+        only,
+    )
+    .await?;
+    let mut ports: BTreeMap<i64, PortExpectation> = ports
         .into_iter()
         .map(|(port_id, port, project_id)| {
             let e = PortExpectation {
@@ -280,33 +310,34 @@ pub async fn expectations(
             (port_id, e)
         })
         .collect();
-    let attachments_sql = format!(
-        "SELECT p.id, a.channel, w.network_id FROM network_attachment a
-         JOIN nic n ON n.id = a.nic_id JOIN port p ON p.id = n.port_id
-         JOIN network w ON w.id = a.network_id
-         WHERE p.owner_id = $1 {port_filter}"
-    );
-    let attachments: Vec<(i64, String, String)> = match only {
-        Some(id) => sqlx::query_as(&attachments_sql).bind(switch_id).bind(id),
-        None => sqlx::query_as(&attachments_sql).bind(switch_id),
-    }
-    .fetch_all(&mut *c)
+    let attachments: Vec<(i64, String, String)> = rows_of_switch(
+        c,
+        &format!(
+            "SELECT p.id, a.channel, w.network_id FROM network_attachment a
+             JOIN nic n ON n.id = a.nic_id JOIN port p ON p.id = n.port_id
+             JOIN network w ON w.id = a.network_id
+             WHERE p.owner_id = $1 {port_filter}"
+        ),
+        switch_id,
+        only,
+    )
     .await?;
     for (port_id, channel, vlan) in attachments {
         if let Some(p) = ports.get_mut(&port_id) {
             p.expected.insert(channel, vlan);
         }
     }
-    let actions_sql = format!(
-        "SELECT p.id, q.id, q.status FROM networking_action q LEFT JOIN nic n ON n.id = q.nic_id
-         JOIN port p ON p.id = COALESCE(q.port_id, n.port_id)
-         WHERE p.owner_id = $1 {port_filter} ORDER BY q.id"
-    );
-    let actions: Vec<(i64, i64, String)> = match only {
-        Some(id) => sqlx::query_as(&actions_sql).bind(switch_id).bind(id),
-        None => sqlx::query_as(&actions_sql).bind(switch_id),
-    }
-    .fetch_all(&mut *c)
+    let actions: Vec<(i64, i64, String)> = rows_of_switch(
+        c,
+        &format!(
+            "SELECT p.id, q.id, q.status FROM networking_action q
+             LEFT JOIN nic n ON n.id = q.nic_id
+             JOIN port p ON p.id = COALESCE(q.port_id, n.port_id)
+             WHERE p.owner_id = $1 {port_filter} ORDER BY q.id"
+        ),
+        switch_id,
+        only,
+    )
     .await?;
     for (port_id, action, status) in actions {
         if let Some(p) = ports.get_mut(&port_id) {

@@ -29,6 +29,13 @@ struct Reading {
     actual: PortVlans,
 }
 
+/// Every port of a switch that could be read, and the ones the switch would not show.
+#[derive(Default)]
+struct Readings {
+    read: Vec<Reading>,
+    unreadable: Vec<String>,
+}
+
 /// What the audit of one switch found, before it is written down.
 struct Finding<'a> {
     expectation: &'a PortExpectation,
@@ -145,29 +152,31 @@ impl Worker {
     }
 
     /// Reads back every port without a pending action, in one session, renewing the lease as
-    /// it goes. A port the switch refuses to show is reported as carrying nothing readable.
+    /// it goes. A port the switch refuses to show is listed as unreadable, with its words.
     async fn read_ports(
         &self,
         target: &SwitchTarget,
         ports: &BTreeMap<i64, PortExpectation>,
-    ) -> Result<Vec<Reading>, SwitchError> {
+    ) -> Result<Readings, SwitchError> {
         let limit = Duration::from_secs_f64(self.config.action_timeout_secs);
         let mut lease = timed(limit, self.sessions.take(target)).await?;
         let lease_for = Duration::from_secs(self.audit.lease_secs);
         let mut renewed = tokio::time::Instant::now();
-        let mut readings = Vec::new();
+        let mut readings = Readings::default();
         let mut by_label: Vec<&PortExpectation> = ports.values().collect();
         by_label.sort_by(|a, b| a.port.cmp(&b.port));
         for p in by_label.into_iter().filter(|p| !p.has_pending_action()) {
             let read = timed(limit, lease.session.port_state(&p.port)).await;
             match read {
-                Ok(actual) => readings.push(Reading {
+                Ok(actual) => readings.read.push(Reading {
                     port_id: p.port_id,
                     actual,
                 }),
                 Err(e) if !e.is_transient() => {
-                    tracing::warn!(switch = %target.spec.label, port = %p.port,
-                        error = %target.spec.redact(&e.message), "the switch would not show a port");
+                    let reason = target.spec.redact(&e.message);
+                    tracing::warn!(switch = %target.spec.label, port = %p.port, %reason,
+                        "the switch would not show a port");
+                    readings.unreadable.push(format!("{}: {reason}", p.port));
                 }
                 Err(e) => {
                     close_session(lease.session).await;
@@ -204,7 +213,7 @@ impl Worker {
         &self,
         target: &SwitchTarget,
         before: BTreeMap<i64, PortExpectation>,
-        readings: Vec<Reading>,
+        readings: Readings,
     ) -> ApiResult<AuditOutcome> {
         let now = now_ms();
         let mut tx = self.store.begin_queue().await?;
@@ -212,10 +221,11 @@ impl Worker {
         let access = store::audit::vlan_access(&mut tx).await?;
         let open = store::audit::open_drift(&mut tx, target.id).await?;
         let mut outcome = AuditOutcome {
-            ports_skipped: (before.len() - readings.len()) as i64,
+            ports_skipped: (before.len() - readings.read.len() - readings.unreadable.len()) as i64,
+            unreadable: readings.unreadable,
             ..AuditOutcome::default()
         };
-        for reading in &readings {
+        for reading in &readings.read {
             let (Some(then), Some(now_expected)) =
                 (before.get(&reading.port_id), after.get(&reading.port_id))
             else {
@@ -356,14 +366,8 @@ fn foreign_vlans(
 
 #[cfg(test)]
 mod tests {
+    use super::super::repair::tests::vlans;
     use super::*;
-
-    fn vlans(pairs: &[(&str, &str)]) -> PortVlans {
-        pairs
-            .iter()
-            .map(|(c, v)| (c.to_string(), v.to_string()))
-            .collect()
-    }
 
     #[test]
     fn foreign_vlans_are_those_the_project_may_not_use() {

@@ -96,10 +96,11 @@ pub fn rebuild(port: &str, expected: &PortVlans) -> Vec<PortChange> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn vlans(pairs: &[(&str, &str)]) -> PortVlans {
+    /// A port's VLANs from `(channel, vlan)` pairs (also used by the audit's tests).
+    pub(in crate::worker) fn vlans(pairs: &[(&str, &str)]) -> PortVlans {
         pairs
             .iter()
             .map(|(c, v)| (c.to_string(), v.to_string()))

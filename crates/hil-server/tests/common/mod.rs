@@ -387,6 +387,15 @@ impl TestServer {
     }
 }
 
+/// The drift record of `port` in a `GET /drift` answer.
+pub fn drift_of<'a>(list: &'a Value, port: &str) -> &'a Value {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["port"] == port)
+        .unwrap_or_else(|| panic!("no drift for {port} in {list}"))
+}
+
 #[derive(Debug)]
 pub struct Resp {
     pub status: u16,

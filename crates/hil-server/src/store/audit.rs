@@ -12,11 +12,13 @@ use sqlx::{FromRow, Row};
 
 use super::{Backend, Conn};
 
-/// Gives every switch an audit row (new switches are due at once).
+/// Gives every switch an audit row (new switches are due at once). Workers may race to add
+/// the same row; the loser adds nothing.
 pub async fn ensure_rows(c: &mut Conn) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO switch_audit (switch_id)
-         SELECT id FROM switch WHERE id NOT IN (SELECT switch_id FROM switch_audit)",
+         SELECT id FROM switch WHERE id NOT IN (SELECT switch_id FROM switch_audit)
+         ON CONFLICT DO NOTHING",
     )
     .execute(c)
     .await?;
@@ -82,7 +84,8 @@ pub async fn renew(
 pub async fn request(c: &mut Conn, switch_id: i64, now_ms: i64) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO switch_audit (switch_id) SELECT $1
-         WHERE NOT EXISTS (SELECT 1 FROM switch_audit WHERE switch_id = $1)",
+         WHERE NOT EXISTS (SELECT 1 FROM switch_audit WHERE switch_id = $1)
+         ON CONFLICT DO NOTHING",
     )
     .bind(switch_id)
     .execute(&mut *c)

@@ -351,6 +351,39 @@ async fn nexus_port_changed_over_ssh_is_reported_and_repaired() {
     let vlans = tenant_on(&s, "nexus", fields, "Ethernet1/1", true).await;
     let configure = "configure terminal";
     tampered_port_is_reported_and_repaired(&s, &fs, configure, "Ethernet1/1", vlans, true).await;
+    let (a, b, q) = vlans;
+    let (a_, q_) = (a.to_string(), q.to_string());
+
+    // Behind HIL's back: the port becomes an access port on project q's VLAN.
+    let access_vlan = format!("switchport access vlan {q}");
+    let access = ["switchport mode access", access_vlan.as_str()];
+    // Then: its allowed list is dropped, which on a Cisco trunk means every VLAN.
+    let open = ["no switchport trunk allowed vlan"];
+    for (tamper, actual) in [
+        (&access[..], json!({"vlan/native": q_})),
+        (&open[..], json!({"vlan/native": a_, "vlan/*": "*"})),
+    ] {
+        let mut lines = vec![configure, "interface Ethernet1/1"];
+        lines.extend(tamper);
+        lines.extend(["exit", "exit"]);
+        fs.cli(&lines);
+        let audit = s.audited("sw").await;
+        assert_eq!(audit["last_result"], "drift", "{audit}");
+        let drift = s.ok("GET", "/v0/drift/all", None).await;
+        assert_eq!(drift[0]["actual"], actual, "{drift}");
+        assert_eq!(drift[0]["foreign_vlans"], json!([q_]), "{drift}");
+        s.queue_drained().await;
+        let lines = fs.switchport_lines("Ethernet1/1");
+        assert!(
+            lines.contains(&"switchport mode trunk".to_string()),
+            "{lines:?}"
+        );
+        let (native, mut allowed) = read_back(&fs, "Ethernet1/1");
+        allowed.sort_unstable();
+        allowed.dedup();
+        assert_eq!((native, allowed), (Some(a), vec![a, b]), "{lines:?}");
+        assert_eq!(s.audited("sw").await["last_result"], "clean");
+    }
 
     // A registered port the switch does not have: the audit finishes without it and says so.
     s.ok("PUT", "/v0/switch/sw/port/Ethernet1/9", None).await;

@@ -38,6 +38,9 @@ pub struct Dialect {
     pub revert: &'static [&'static str],
     /// Prints one interface's configuration (read back after changes, and for `{allowed}`).
     pub show_interface: &'static str,
+    /// A trunk whose configuration has no `switchport trunk allowed vlan` line carries every
+    /// VLAN (Cisco's default). Read-back then reports `vlan/*`.
+    pub trunk_default_all: bool,
     /// Copies the running configuration to the startup configuration.
     pub save: &'static str,
     /// Output that proves the save worked.
@@ -91,6 +94,9 @@ pub const POWERCONNECT: Dialect = Dialect {
         "switchport trunk native vlan none",
     ],
     show_interface: "show running-config interface {port}",
+    // HIL's revert leaves no allowed line on a PowerConnect or an N3000 (`remove`s, not
+    // `none`), and HIL read that as carrying nothing.
+    trunk_default_all: false,
     save: "copy running-config startup-config",
     save_ok: r"Copy succeeded|Configuration Saved",
     errors: COMMON_ERRORS,
@@ -123,6 +129,9 @@ pub const N3000: Dialect = Dialect {
         "switchport trunk allowed vlan remove 1-4093",
     ],
     show_interface: "show running-config interface {port}",
+    // HIL's revert leaves no allowed line on a PowerConnect or an N3000 (`remove`s, not
+    // `none`), and HIL read that as carrying nothing.
+    trunk_default_all: false,
     save: "copy running-config startup-config",
     save_ok: r"Copy succeeded|Configuration Saved",
     errors: COMMON_ERRORS,
@@ -162,6 +171,7 @@ pub const NEXUS: Dialect = Dialect {
         "switchport trunk native vlan {dummy}",
     ],
     show_interface: "show running-config interface {port}",
+    trunk_default_all: true,
     save: "copy running-config startup-config",
     save_ok: r"Copy complete",
     errors: COMMON_ERRORS,

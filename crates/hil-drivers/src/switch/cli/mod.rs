@@ -377,6 +377,20 @@ pub struct InterfaceVlans {
     pub native: Option<u16>,
     /// Allowed VLANs; None when the configuration has no allowed list (on most switches: all).
     pub allowed: Option<BTreeSet<u16>>,
+    /// `switchport mode <mode>`, when the configuration says.
+    pub mode: Option<String>,
+    /// `switchport access vlan <n>`: the port's VLAN when it is not a trunk.
+    pub access: Option<u16>,
+}
+
+impl InterfaceVlans {
+    /// An access port: said so, or no mode at all (the default) with an access VLAN set.
+    fn is_access(&self) -> bool {
+        match self.mode.as_deref() {
+            Some(mode) => mode == "access",
+            None => self.access.is_some(),
+        }
+    }
 }
 
 /// Parses `show running-config interface` output (Dell and Cisco styles).
@@ -385,6 +399,10 @@ pub fn parse_interface_config(text: &str) -> InterfaceVlans {
     for line in text.lines().map(str::trim) {
         if let Some(v) = line.strip_prefix("switchport trunk native vlan ") {
             result.native = v.trim().parse().ok();
+        } else if let Some(mode) = line.strip_prefix("switchport mode ") {
+            result.mode = Some(mode.trim().to_ascii_lowercase());
+        } else if let Some(v) = line.strip_prefix("switchport access vlan ") {
+            result.access = v.trim().parse().ok();
         } else if let Some(list) = line.strip_prefix("switchport trunk allowed vlan ") {
             let list = list.trim();
             let (adding, list) = match list.strip_prefix("add ") {
@@ -478,17 +496,7 @@ impl SwitchSession for CliSession {
 
     async fn port_state(&mut self, port: &str) -> Result<PortState, SwitchError> {
         let config = parse_interface_config(&self.interface_config(port).await?);
-        let native = config.native.filter(|n| Some(*n) != self.dummy);
-        let mut state = PortState::new();
-        if let Some(n) = native {
-            state.insert("vlan/native".into(), n.to_string());
-        }
-        for v in config.allowed.unwrap_or_default() {
-            if Some(v) != native && Some(v) != self.dummy {
-                state.insert(format!("vlan/{v}"), v.to_string());
-            }
-        }
-        Ok(state)
+        Ok(carried(&config, self.dummy, self.dialect.trunk_default_all))
     }
 
     async fn save(&mut self) -> Result<(), SwitchError> {
@@ -516,6 +524,36 @@ impl SwitchSession for CliSession {
     }
 }
 
+/// What a port with this configuration carries, in HIL's terms. An access port carries its
+/// access VLAN untagged (the native channel); a trunk its native and allowed VLANs, without
+/// the dummy VLAN, and every VLAN when it has no allowed list where that is the default.
+fn carried(config: &InterfaceVlans, dummy: Option<u16>, trunk_default_all: bool) -> PortState {
+    let mut state = PortState::new();
+    let real = |v: &u16| Some(*v) != dummy;
+    if config.is_access() {
+        if let Some(v) = config.access.filter(real) {
+            state.insert("vlan/native".into(), v.to_string());
+        }
+        return state;
+    }
+    let native = config.native.filter(real);
+    if let Some(n) = native {
+        state.insert("vlan/native".into(), n.to_string());
+    }
+    match &config.allowed {
+        Some(allowed) => {
+            for v in allowed.iter().filter(|v| real(v) && Some(**v) != native) {
+                state.insert(format!("vlan/{v}"), v.to_string());
+            }
+        }
+        None if trunk_default_all && config.mode.as_deref() == Some("trunk") => {
+            state.insert("vlan/*".into(), "*".into());
+        }
+        None => {}
+    }
+    state
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -527,7 +565,9 @@ mod tests {
             parse_interface_config(dell),
             InterfaceVlans {
                 native: None,
-                allowed: Some([100, 200].into())
+                allowed: Some([100, 200].into()),
+                mode: Some("trunk".into()),
+                access: None,
             }
         );
         let cisco = "interface Ethernet1/1\n switchport trunk native vlan 2222\n \
@@ -536,13 +576,47 @@ mod tests {
             parse_interface_config(cisco),
             InterfaceVlans {
                 native: Some(2222),
-                allowed: Some(BTreeSet::new())
+                allowed: Some(BTreeSet::new()),
+                mode: Some("trunk".into()),
+                access: None,
             }
         );
         assert_eq!(
             parse_interface_config("switchport mode trunk").allowed,
             None
         );
+    }
+
+    #[test]
+    fn read_back_reports_what_the_port_lets_through() {
+        let read = |text: &str, all: bool| {
+            let state = carried(&parse_interface_config(text), Some(2222), all);
+            state.into_iter().collect::<Vec<(String, String)>>()
+        };
+        let pair = |c: &str, v: &str| (c.to_string(), v.to_string());
+        let trunk = "switchport mode trunk\nswitchport trunk native vlan 100\n\
+                     switchport trunk allowed vlan 100,200,2222\n";
+        assert_eq!(
+            read(trunk, true),
+            [pair("vlan/200", "200"), pair("vlan/native", "100")]
+        );
+        // HIL's idle port: nothing allowed, the dummy as native
+        let idle = "switchport mode trunk\nswitchport trunk native vlan 2222\n\
+                    switchport trunk allowed vlan none\n";
+        assert_eq!(read(idle, true), []);
+        // a trunk without an allowed list: every VLAN where that is the switch's default
+        let open = "switchport mode trunk\n";
+        assert_eq!(read(open, true), [pair("vlan/*", "*")]);
+        assert_eq!(read(open, false), []);
+        // an access port carries its access VLAN, whatever trunk lines linger
+        let access = "switchport mode access\nswitchport access vlan 300\n\
+                      switchport trunk allowed vlan 100\n";
+        assert_eq!(read(access, true), [pair("vlan/native", "300")]);
+        assert_eq!(
+            read("switchport access vlan 300\n", true),
+            [pair("vlan/native", "300")]
+        );
+        assert_eq!(read("", true), []);
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub const KNOWN: &[&str] = &[
     "powerconnect55xx",
     "delln3000",
     "nexus",
+    "cisco_ios",
     "dellnos9",
     "brocade",
 ];

@@ -15,7 +15,7 @@ const URI: &str = "http://schema.massopencloud.org/haas/v0/switches/";
 async fn server() -> TestServer {
     let dir = tempfile::tempdir().unwrap();
     let mut config = test_config(dir.path()).await;
-    config.switches.enabled = ["powerconnect55xx", "delln3000", "nexus"]
+    config.switches.enabled = ["powerconnect55xx", "delln3000", "nexus", "cisco_ios"]
         .map(String::from)
         .to_vec();
     config.allocator.vlans = "100-103".into();
@@ -241,5 +241,104 @@ async fn a_port_the_switch_does_not_have_fails_with_the_switch_words() {
     assert!(!error.contains(&fs.password), "{error}");
     let node = s.ok("GET", "/v0/node/n1", None).await;
     assert_eq!(node["nics"][0]["networks"], json!({}));
+    s.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cisco_ios_against_the_cisco_emulator() {
+    let ports = ["GigabitEthernet1/0/1", "GigabitEthernet1/0/2"];
+    let Some(fs) = FakeSwitch::start("cisco_generic", "ios1", &ports) else {
+        return;
+    };
+    lab::capture_logs();
+    fs.cli(&[
+        "configure terminal",
+        "interface GigabitEthernet1/0/1",
+        "switchport mode trunk",
+        "switchport trunk allowed vlan none",
+        "exit",
+        "exit",
+    ]);
+    let s = server().await;
+    let fields = json!({"hostname": fs.hostname(), "username": USER, "password": fs.password});
+    let (a, b) = tenant_on(&s, "cisco_ios", fields, "GigabitEthernet1/0/1").await;
+    let sw = s.ok("GET", "/v0/switch/sw", None).await;
+    assert_eq!(sw["capabilities"], json!(["nativeless-trunk-mode"]));
+
+    // Each batch saves with `write memory` (the emulator answers "Building configuration...").
+    connect(&s, "net-a", "vlan/native").await;
+    let lines = fs.switchport_lines("GigabitEthernet1/0/1");
+    assert_eq!(native(&lines), Some(a), "{lines:?}");
+    assert_eq!(allowed(&lines), set(&[a]), "{lines:?}");
+
+    connect(&s, "net-b", &format!("vlan/{b}")).await;
+    assert_eq!(
+        allowed(&fs.switchport_lines("GigabitEthernet1/0/1")),
+        set(&[a, b])
+    );
+
+    // No dummy VLAN: the native VLAN is simply unset.
+    detach(&s, "net-a").await;
+    let lines = fs.switchport_lines("GigabitEthernet1/0/1");
+    assert_eq!(native(&lines), None, "{lines:?}");
+    assert_eq!(allowed(&lines), set(&[b]), "{lines:?}");
+
+    // The audit reads the same back.
+    let audit = s.audited("sw").await;
+    assert_eq!(audit["last_result"], "clean", "{audit}");
+
+    done(
+        &s,
+        "POST",
+        "/v0/switch/sw/port/GigabitEthernet1/0/1/revert",
+        None,
+    )
+    .await;
+    let lines = fs.switchport_lines("GigabitEthernet1/0/1");
+    assert_eq!(allowed(&lines), set(&[]), "{lines:?}");
+    assert_eq!(native(&lines), None, "{lines:?}");
+    // the other port was never touched
+    assert!(fs
+        .switchport_lines("GigabitEthernet1/0/2")
+        .iter()
+        .all(|l| !l.starts_with("switchport trunk")));
+    let node = s.ok("GET", "/v0/node/n1", None).await;
+    assert_eq!(node["nics"][0]["networks"], json!({}));
+
+    // A port the switch does not have fails with the switch's words.
+    s.ok("PUT", "/v0/switch/sw/port/GigabitEthernet1/0/9", None)
+        .await;
+    s.node("n2").await;
+    s.ok(
+        "PUT",
+        "/v0/node/n2/nic/eth0",
+        Some(json!({"macaddr": "de:ad:be:ef:00:02"})),
+    )
+    .await;
+    s.ok(
+        "POST",
+        "/v0/switch/sw/port/GigabitEthernet1/0/9/connect_nic",
+        Some(json!({"node": "n2", "nic": "eth0"})),
+    )
+    .await;
+    s.reserve("p", "n2").await;
+    let action = s
+        .queued(
+            "POST",
+            "/v0/node/n2/nic/eth0/connect_network",
+            Some(json!({"network": "net-a"})),
+        )
+        .await;
+    assert_eq!(action["status"], "ERROR", "{action}");
+    let error = action["error"].as_str().unwrap();
+    assert!(error.contains("Invalid input"), "{error}");
+    assert!(!error.contains(&fs.password), "{error}");
+    let log = lab::log_text();
+    assert!(log.contains("write memory"), "the batches were saved");
+    assert!(
+        !log.contains("saving the switch configuration failed"),
+        "{log}"
+    );
+    assert!(!log.contains(&fs.password));
     s.shutdown().await;
 }

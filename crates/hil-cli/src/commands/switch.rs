@@ -52,7 +52,7 @@ fn switch_rows(info: &SwitchInfo) -> Vec<(&str, String)> {
 fn shortcut_members(subtype: &str) -> Option<&'static [&'static str]> {
     Some(match subtype {
         "nexus" | "delln3000" => &["hostname", "username", "password", "dummy_vlan"],
-        "mock" | "powerconnect55xx" => &["hostname", "username", "password"],
+        "mock" | "powerconnect55xx" | "cisco_ios" => &["hostname", "username", "password"],
         "brocade" | "dellnos9" => &["hostname", "username", "password", "interface_type"],
         "ovs" => &["ovs_bridge"],
         _ => return None,
@@ -127,6 +127,16 @@ mod tests {
             Value::Object(body),
             json!({"type": format!("{TYPE_PREFIX}nexus"), "hostname": "sw.example",
                    "username": "admin", "password": "pw", "dummy_vlan": 2222})
+        );
+        let body = register_body(
+            "cisco_ios",
+            vec!["ios.example".into(), "admin".into(), "pw".into()],
+        )
+        .unwrap();
+        assert_eq!(
+            Value::Object(body),
+            json!({"type": format!("{TYPE_PREFIX}cisco_ios"), "hostname": "ios.example",
+                   "username": "admin", "password": "pw"})
         );
         let body = register_body("ovs", vec!["br-hil".into()]).unwrap();
         assert_eq!(

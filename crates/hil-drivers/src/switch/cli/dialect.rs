@@ -177,8 +177,47 @@ pub const NEXUS: Dialect = Dialect {
     errors: COMMON_ERRORS,
 };
 
+/// Cisco Catalyst IOS (an addition; HIL had no IOS driver). No dummy VLAN: IOS drops the
+/// native VLAN with `no switchport trunk native vlan` (back to VLAN 1, which HIL never allows
+/// on a port). Saving is `write memory`, which every IOS release has.
+pub const CISCO_IOS: Dialect = Dialect {
+    short_name: "cisco_ios",
+    type_uri: "http://schema.massopencloud.org/haas/v0/switches/cisco_ios",
+    extension_name: "hil.ext.switches.cisco_ios",
+    port_pattern: r"^(?i)(GigabitEthernet|TenGigabitEthernet|FastEthernet|TwentyFiveGigE|FortyGigabitEthernet|HundredGigE|Ethernet|Gi|Te|Fa)\d+(/\d+){0,3}$",
+    dummy_vlan_max: None,
+    paging_off: "terminal length 0",
+    session_setup: &[],
+    configure: "configure terminal",
+    interface: "interface {port}",
+    set_native: &[
+        "switchport trunk allowed vlan remove {old}",
+        "switchport mode trunk",
+        "switchport trunk native vlan {vlan}",
+        "switchport trunk allowed vlan add {vlan}",
+    ],
+    remove_native: &[
+        "switchport trunk allowed vlan remove {old}",
+        "no switchport trunk native vlan",
+    ],
+    add_tagged: &[
+        "switchport mode trunk",
+        "switchport trunk allowed vlan add {vlan}",
+    ],
+    remove_tagged: &["switchport trunk allowed vlan remove {vlan}"],
+    revert: &[
+        "switchport trunk allowed vlan none",
+        "no switchport trunk native vlan",
+    ],
+    show_interface: "show running-config interface {port}",
+    trunk_default_all: true,
+    save: "write memory",
+    save_ok: r"\[?OK\]?",
+    errors: COMMON_ERRORS,
+};
+
 /// Every CLI dialect, for the server's driver registry.
-pub const ALL: &[&Dialect] = &[&POWERCONNECT, &N3000, &NEXUS];
+pub const ALL: &[&Dialect] = &[&POWERCONNECT, &N3000, &NEXUS, &CISCO_IOS];
 
 /// Values for the template placeholders of one change.
 #[derive(Debug, Default, Clone)]

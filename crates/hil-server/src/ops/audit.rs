@@ -2,21 +2,14 @@
 //! drift it found. The audits themselves run in the worker (`worker::audit`). Tenants see
 //! none of it.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
 use hil_types::{ActionStatus, AuditCounters, DriftRecord, PortVlans, SwitchAuditInfo};
 
 use super::{require_admin, switch, Ctx};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::store::{self, audit::AuditRow, audit::DriftRow};
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
+use crate::store::{self, audit::AuditRow, audit::DriftRow, now_ms};
 
 /// Asks for an audit of one switch as soon as a worker is free (`202`); the answer is the
 /// switch's audit state, which `GET /switch/<switch>/audit` keeps reporting.

@@ -82,14 +82,10 @@ pub async fn renew(
 /// Asks for an audit of `switch_id` as soon as a worker is free. An earlier request that has
 /// not started yet keeps its place.
 pub async fn request(c: &mut Conn, switch_id: i64, now_ms: i64) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO switch_audit (switch_id) SELECT $1
-         WHERE NOT EXISTS (SELECT 1 FROM switch_audit WHERE switch_id = $1)
-         ON CONFLICT DO NOTHING",
-    )
-    .bind(switch_id)
-    .execute(&mut *c)
-    .await?;
+    sqlx::query("INSERT INTO switch_audit (switch_id) VALUES ($1) ON CONFLICT DO NOTHING")
+        .bind(switch_id)
+        .execute(&mut *c)
+        .await?;
     sqlx::query(
         "UPDATE switch_audit SET requested_at = $1
          WHERE switch_id = $2 AND (requested_at IS NULL OR requested_at <= COALESCE(started_at, 0))",
@@ -261,7 +257,8 @@ pub struct PortExpectation {
 
 impl PortExpectation {
     pub fn has_pending_action(&self) -> bool {
-        self.actions.iter().any(|(_, s)| s == "PENDING")
+        let pending = hil_types::ActionStatus::Pending.as_str();
+        self.actions.iter().any(|(_, s)| s == pending)
     }
 }
 

@@ -32,6 +32,14 @@ pub mod vlans;
 
 pub type Conn = AnyConnection;
 
+/// Now, as the Unix milliseconds the queue and the audit tables store.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,

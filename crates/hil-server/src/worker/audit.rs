@@ -15,10 +15,10 @@ use hil_types::PortVlans;
 use tokio::sync::watch;
 
 use super::sessions::SwitchTarget;
-use super::{now_ms, Worker};
+use super::Worker;
 use crate::config::RepairMode;
 use crate::error::ApiResult;
-use crate::store::{self, audit::AuditOutcome, audit::PortExpectation};
+use crate::store::{self, audit::AuditOutcome, audit::PortExpectation, now_ms};
 
 /// The channel key an OVS port that trunks every VLAN reports.
 const ALL_VLANS: &str = "vlan/*";

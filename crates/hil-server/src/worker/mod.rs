@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use futures::FutureExt;
 use hil_drivers::{PortChange, SwitchError, SwitchErrorKind, SwitchSpec};
@@ -15,7 +15,7 @@ use tokio::task::JoinSet;
 
 use crate::config::{AuditConfig, WorkerConfig};
 use crate::error::ApiResult;
-use crate::store::{self, actions::Claimed, Store};
+use crate::store::{self, actions::Claimed, now_ms, Store};
 use crate::switches::SwitchRegistry;
 
 mod audit;
@@ -38,13 +38,6 @@ pub struct Worker {
     /// Claimed actions this worker is still working on: the only ones the heartbeat renews.
     in_flight: Arc<Mutex<HashSet<i64>>>,
     tasks: Mutex<JoinSet<()>>,
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 /// The outcome of one action.

@@ -448,7 +448,9 @@ const SWITCH_REGISTER_HELP: &str = "\
 Shortcuts and their arguments:
   nexus, delln3000              HOST USER PASSWORD DUMMY_VLAN
   mock, powerconnect55xx,       HOST USER PASSWORD
-  cisco_ios
+  cisco_ios, arista_eos,
+  brocade_icx, dell_os10,
+  sonic, aruba_aoscx
   brocade, dellnos9             HOST USER PASSWORD INTERFACE_TYPE
   ovs                           BRIDGE
 A PASSWORD of \"-\" is read from standard input (or a prompt). Any other SUBTYPE is

@@ -19,6 +19,11 @@ pub const KNOWN: &[&str] = &[
     "delln3000",
     "nexus",
     "cisco_ios",
+    "arista_eos",
+    "brocade_icx",
+    "dell_os10",
+    "sonic",
+    "aruba_aoscx",
     "dellnos9",
     "brocade",
 ];

@@ -1,6 +1,7 @@
 //! The SSH CLI drivers against the `fake-switches` emulators: PowerConnect against `dell`,
-//! N3000 against `dell10g`, Nexus against `cisco`. Each test drives HIL's API and then reads
-//! the emulator's running configuration with an independent SSH client.
+//! N3000 against `dell10g`, Nexus and IOS against `cisco`, EOS against `arista`, ICX against
+//! `brocade`. Each test drives HIL's API and then reads the emulator's configuration with an
+//! independent SSH client.
 
 mod common;
 mod lab;
@@ -15,9 +16,16 @@ const URI: &str = "http://schema.massopencloud.org/haas/v0/switches/";
 async fn server() -> TestServer {
     let dir = tempfile::tempdir().unwrap();
     let mut config = test_config(dir.path()).await;
-    config.switches.enabled = ["powerconnect55xx", "delln3000", "nexus", "cisco_ios"]
-        .map(String::from)
-        .to_vec();
+    config.switches.enabled = [
+        "powerconnect55xx",
+        "delln3000",
+        "nexus",
+        "cisco_ios",
+        "arista_eos",
+        "brocade_icx",
+    ]
+    .map(String::from)
+    .to_vec();
     config.allocator.vlans = "100-103".into();
     // The Cisco emulator drops the session on `copy running-config startup-config`.
     config.switches.save_by_type.insert("nexus".into(), false);
@@ -333,6 +341,153 @@ async fn cisco_ios_against_the_cisco_emulator() {
     let error = action["error"].as_str().unwrap();
     assert!(error.contains("Invalid input"), "{error}");
     assert!(!error.contains(&fs.password), "{error}");
+    let log = lab::log_text();
+    assert!(log.contains("write memory"), "the batches were saved");
+    assert!(
+        !log.contains("saving the switch configuration failed"),
+        "{log}"
+    );
+    assert!(!log.contains(&fs.password));
+    s.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn arista_eos_against_the_arista_emulator() {
+    let Some(fs) = FakeSwitch::start("arista_generic", "eos1", &["Ethernet1", "Ethernet2"]) else {
+        return;
+    };
+    lab::capture_logs();
+    fs.cli(&[
+        "configure terminal",
+        "interface Ethernet1",
+        "switchport mode trunk",
+        "switchport trunk allowed vlan none",
+        "exit",
+        "exit",
+    ]);
+    let s = server().await;
+    let fields = json!({"hostname": fs.hostname(), "username": USER, "password": fs.password});
+    let (a, b) = tenant_on(&s, "arista_eos", fields, "Ethernet1").await;
+
+    // The emulator has no `switchport trunk native vlan` (real EOS has): the action fails with
+    // the switch's own words and HIL records nothing.
+    let action = s
+        .queued(
+            "POST",
+            "/v0/node/n1/nic/eth0/connect_network",
+            Some(json!({"network": "net-a", "channel": "vlan/native"})),
+        )
+        .await;
+    assert_eq!(action["status"], "ERROR", "{action}");
+    let error = action["error"].as_str().unwrap();
+    assert!(error.contains("Incomplete command"), "{error}");
+    let node = s.ok("GET", "/v0/node/n1", None).await;
+    assert_eq!(node["nics"][0]["networks"], json!({}));
+
+    connect(&s, "net-b", &format!("vlan/{b}")).await;
+    assert_eq!(allowed(&fs.switchport_lines("Ethernet1")), set(&[b]));
+    connect(&s, "net-a", &format!("vlan/{a}")).await;
+    assert_eq!(allowed(&fs.switchport_lines("Ethernet1")), set(&[a, b]));
+
+    detach(&s, "net-b").await;
+    assert_eq!(allowed(&fs.switchport_lines("Ethernet1")), set(&[a]));
+    let audit = s.audited("sw").await;
+    assert_eq!(audit["last_result"], "clean", "{audit}");
+
+    done(&s, "POST", "/v0/switch/sw/port/Ethernet1/revert", None).await;
+    let lines = fs.switchport_lines("Ethernet1");
+    assert_eq!(allowed(&lines), set(&[]), "{lines:?}");
+    assert!(fs.switchport_lines("Ethernet2").is_empty(), "never touched");
+    let log = lab::log_text();
+    assert!(log.contains("write memory"), "the batches were saved");
+    assert!(
+        !log.contains("saving the switch configuration failed"),
+        "{log}"
+    );
+    assert!(!log.contains(&fs.password));
+    s.shutdown().await;
+}
+
+/// What `show vlan ethernet PORT` on the FastIron emulator says: the untagged VLAN (None for
+/// the default VLAN 1) and the tagged ones.
+fn icx_vlans(fs: &FakeSwitch, port: &str) -> (Option<u16>, BTreeSet<u16>) {
+    let text = fs.cli(&[&format!("show vlan ethernet {port}")]);
+    let (mut untagged, mut tagged) = (None, BTreeSet::new());
+    for line in text.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if let ["VLAN:", vlan, mode] = words[..] {
+            let vlan: u16 = vlan.parse().unwrap();
+            match mode {
+                "Untagged" if vlan != 1 => untagged = Some(vlan),
+                "Tagged" => drop(tagged.insert(vlan)),
+                _ => {}
+            }
+        }
+    }
+    (untagged, tagged)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn brocade_icx_against_the_fastiron_emulator() {
+    let ports = ["ethernet 1/1/1", "ethernet 1/1/2"];
+    let Some(fs) = FakeSwitch::start("brocade_generic", "icx1", &ports) else {
+        return;
+    };
+    lab::capture_logs();
+    let s = server().await;
+    let fields = json!({"hostname": fs.hostname(), "username": USER, "password": fs.password});
+    let (a, b) = tenant_on(&s, "brocade_icx", fields, "1/1/1").await;
+    let none = BTreeSet::new();
+
+    connect(&s, "net-a", "vlan/native").await;
+    assert_eq!(icx_vlans(&fs, "1/1/1"), (Some(a), none.clone()));
+    connect(&s, "net-b", &format!("vlan/{b}")).await;
+    assert_eq!(icx_vlans(&fs, "1/1/1"), (Some(a), [b].into()));
+
+    detach(&s, "net-a").await;
+    assert_eq!(icx_vlans(&fs, "1/1/1"), (None, [b].into()));
+    connect(&s, "net-a", "vlan/native").await;
+    let audit = s.audited("sw").await;
+    assert_eq!(audit["last_result"], "clean", "{audit}");
+
+    // ICX has no revert sequence: the driver reads the port and leaves each VLAN it is in.
+    done(&s, "POST", "/v0/switch/sw/port/1/1/1/revert", None).await;
+    assert_eq!(icx_vlans(&fs, "1/1/1"), (None, none.clone()));
+    assert_eq!(icx_vlans(&fs, "1/1/2"), (None, none), "never touched");
+    let node = s.ok("GET", "/v0/node/n1", None).await;
+    assert_eq!(node["nics"][0]["networks"], json!({}));
+
+    // A port the switch does not have fails with the switch's words, and the session is left
+    // in global configuration mode for the next change.
+    s.ok("PUT", "/v0/switch/sw/port/1/1/9", None).await;
+    s.node("n2").await;
+    s.ok(
+        "PUT",
+        "/v0/node/n2/nic/eth0",
+        Some(json!({"macaddr": "de:ad:be:ef:00:02"})),
+    )
+    .await;
+    s.ok(
+        "POST",
+        "/v0/switch/sw/port/1/1/9/connect_nic",
+        Some(json!({"node": "n2", "nic": "eth0"})),
+    )
+    .await;
+    s.reserve("p", "n2").await;
+    let action = s
+        .queued(
+            "POST",
+            "/v0/node/n2/nic/eth0/connect_network",
+            Some(json!({"network": "net-b"})),
+        )
+        .await;
+    assert_eq!(action["status"], "ERROR", "{action}");
+    let error = action["error"].as_str().unwrap();
+    assert!(error.contains("Invalid input -> 1/1/9"), "{error}");
+    assert!(!error.contains(&fs.password), "{error}");
+    connect(&s, "net-b", &format!("vlan/{b}")).await;
+    assert_eq!(icx_vlans(&fs, "1/1/1"), (None, [b].into()));
+
     let log = lab::log_text();
     assert!(log.contains("write memory"), "the batches were saved");
     assert!(

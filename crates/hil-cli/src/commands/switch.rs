@@ -52,7 +52,8 @@ fn switch_rows(info: &SwitchInfo) -> Vec<(&str, String)> {
 fn shortcut_members(subtype: &str) -> Option<&'static [&'static str]> {
     Some(match subtype {
         "nexus" | "delln3000" => &["hostname", "username", "password", "dummy_vlan"],
-        "mock" | "powerconnect55xx" | "cisco_ios" => &["hostname", "username", "password"],
+        "mock" | "powerconnect55xx" | "cisco_ios" | "arista_eos" | "brocade_icx" | "dell_os10"
+        | "sonic" | "aruba_aoscx" => &["hostname", "username", "password"],
         "brocade" | "dellnos9" => &["hostname", "username", "password", "interface_type"],
         "ovs" => &["ovs_bridge"],
         _ => return None,

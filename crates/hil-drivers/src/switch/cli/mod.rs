@@ -19,7 +19,7 @@ use async_trait::async_trait;
 use regex::{Regex, RegexSet, RegexSetBuilder};
 use serde_json::Value;
 
-use self::dialect::{render, Dialect, Values};
+use self::dialect::{render, Dialect, ReadBack, Values};
 use self::ssh::{Shell, Target};
 use crate::address::host_and_port;
 
@@ -132,6 +132,7 @@ impl SwitchDriver for CliDriver {
             shell,
             timeout: self.options.command_timeout,
             prompt: None,
+            last_prompt: String::new(),
             in_config: false,
             dummy: dummy_vlan(&switch.config),
             save: self.options.save,
@@ -171,6 +172,8 @@ struct CliSession {
     /// Matches any prompt of this switch (`name#`, `name(config)#`, `name(config-if-x)#`),
     /// learnt after login.
     prompt: Option<Regex>,
+    /// The prompt the switch showed last, which says which mode the session is in.
+    last_prompt: String,
     in_config: bool,
     dummy: Option<u16>,
     save: bool,
@@ -244,7 +247,9 @@ impl CliSession {
             regex::escape(base)
         )));
         let paging_off = self.dialect.paging_off;
-        let _ = self.command(paging_off).await?; // unsupported on some models: ignore errors
+        if !paging_off.is_empty() {
+            let _ = self.command(paging_off).await?; // unsupported on some models: ignore errors
+        }
         for template in self.dialect.session_setup {
             if let Some(line) = render(template, &self.values("", None, None)) {
                 self.checked(&line).await?;
@@ -260,6 +265,7 @@ impl CliSession {
             old,
             dummy: self.dummy,
             allowed: None,
+            native: None,
         }
     }
 
@@ -298,6 +304,7 @@ impl CliSession {
             }
             let mut lines: Vec<&str> = output.lines().collect();
             let shown = lines.pop().unwrap_or("").trim().to_string();
+            self.last_prompt.clone_from(&shown);
             let body = lines.into_iter().skip(1).collect::<Vec<_>>().join("\n");
             return Ok(Reply {
                 output: body.trim_matches('\n').to_string(),
@@ -344,12 +351,51 @@ impl CliSession {
         Ok(())
     }
 
-    /// Runs the lines of one change inside the port's interface mode.
-    async fn on_interface(&mut self, port: &str, lines: &[String]) -> Result<(), SwitchError> {
+    /// Runs the lines of one change on a port: inside its interface mode, or from global
+    /// configuration mode on VLAN-centric switches.
+    async fn on_port(&mut self, port: &str, lines: &[String]) -> Result<(), SwitchError> {
+        match self.dialect.interface {
+            Some(interface) => {
+                let enter = interface.replace("{port}", port);
+                self.on_interface(port, &enter, lines).await
+            }
+            None => self.in_global_config(lines).await,
+        }
+    }
+
+    /// Runs lines that enter and leave sub-modes themselves, and returns to global configuration
+    /// mode whatever happened, so that a refused line does not strand the next change in a VLAN.
+    async fn in_global_config(&mut self, lines: &[String]) -> Result<(), SwitchError> {
         self.enter_config().await?;
-        let enter = self.dialect.interface.replace("{port}", port);
-        let reply = self.checked(&enter).await?;
-        if !reply.prompt.contains("(config-if") {
+        let result = async {
+            for line in lines {
+                self.checked(line).await?;
+            }
+            Ok(())
+        }
+        .await;
+        for _ in 0..3 {
+            let in_sub_mode =
+                self.last_prompt.contains('(') && !self.last_prompt.contains("(config)");
+            if !in_sub_mode {
+                break;
+            }
+            self.command("exit").await?;
+        }
+        result
+    }
+
+    /// Runs lines inside the port's interface mode, which `enter` enters.
+    async fn on_interface(
+        &mut self,
+        port: &str,
+        enter: &str,
+        lines: &[String],
+    ) -> Result<(), SwitchError> {
+        self.enter_config().await?;
+        let reply = self.checked(enter).await?;
+        // `(config-if)`, `(config-if-Et1)`, `(conf-if-eth1/1/1)`: every dialect's interface mode
+        if !reply.prompt.contains("-if") {
             return Err(rejected(format!("the switch has no interface {port:?}")));
         }
         let result = async {
@@ -363,11 +409,49 @@ impl CliSession {
         result
     }
 
-    /// The interface's configuration lines as the switch prints them.
-    async fn interface_config(&mut self, port: &str) -> Result<String, SwitchError> {
+    /// What the port carries now, as the switch shows it.
+    async fn read_port(&mut self, port: &str) -> Result<InterfaceVlans, SwitchError> {
         self.leave_config().await?; // some CLIs print no prompt after `show` in config mode
         let show = self.dialect.show_interface.replace("{port}", port);
-        Ok(self.checked(&show).await?.output)
+        let text = self.checked(&show).await?.output;
+        Ok(match self.dialect.read_back {
+            ReadBack::Switchport => parse_interface_config(&text),
+            ReadBack::SwitchportAccessUntagged => access_untagged(parse_interface_config(&text)),
+            ReadBack::VlanTrunk => parse_vlan_trunk(&text),
+            ReadBack::VlanMembership => parse_vlan_membership(&text),
+        })
+    }
+
+    /// The lines that take off everything `port` carries now (for dialects without a revert
+    /// sequence): its native VLAN, then each tagged one.
+    async fn undo_lines(&mut self, port: &str) -> Result<Vec<String>, SwitchError> {
+        let now = self.read_port(port).await?;
+        let mut lines = Vec::new();
+        if now.native.is_some() {
+            lines.extend(self.lines(
+                self.dialect.remove_native,
+                &self.values(port, None, now.native),
+            ));
+        }
+        for &vlan in now
+            .allowed
+            .iter()
+            .flatten()
+            .filter(|&&v| Some(v) != now.native)
+        {
+            let values = self.values(port, Some(vlan), None);
+            lines.extend(self.lines(self.dialect.remove_tagged, &values));
+        }
+        Ok(lines)
+    }
+
+    /// Renders templates into the commands to send, one per line.
+    fn lines(&self, templates: &[&str], values: &Values) -> Vec<String> {
+        templates
+            .iter()
+            .filter_map(|t| render(t, values))
+            .flat_map(|text| text.lines().map(String::from).collect::<Vec<_>>())
+            .collect()
     }
 }
 
@@ -393,10 +477,11 @@ impl InterfaceVlans {
     }
 }
 
-/// Parses `show running-config interface` output (Dell and Cisco styles).
+/// Parses `show running-config interface` output (Dell and Cisco styles; SONiC's `Vlan` too).
 pub fn parse_interface_config(text: &str) -> InterfaceVlans {
     let mut result = InterfaceVlans::default();
-    for line in text.lines().map(str::trim) {
+    for line in text.lines().map(|l| l.trim().to_ascii_lowercase()) {
+        let line = line.as_str();
         if let Some(v) = line.strip_prefix("switchport trunk native vlan ") {
             result.native = v.trim().parse().ok();
         } else if let Some(mode) = line.strip_prefix("switchport mode ") {
@@ -421,6 +506,79 @@ pub fn parse_interface_config(text: &str) -> InterfaceVlans {
         }
     }
     result
+}
+
+/// Where the access VLAN is the untagged VLAN beside the tagged ones (OS10, SONiC), the port is
+/// read as a trunk whose native VLAN is the access VLAN. VLAN 1 is the default such a port
+/// falls back to, which HIL never hands out, so it counts as none.
+fn access_untagged(config: InterfaceVlans) -> InterfaceVlans {
+    InterfaceVlans {
+        native: config.access.filter(|&v| v != 1),
+        allowed: Some(config.allowed.unwrap_or_default()),
+        mode: Some("trunk".into()),
+        access: None,
+    }
+}
+
+/// Parses AOS-CX's interface configuration: `vlan trunk native 100`, `vlan trunk allowed
+/// 100,200` (repeated lines add up; `all` is every VLAN) and, on an access port, `vlan access 300`. A trunk's
+/// native VLAN defaults to 1, so 1 counts as none.
+pub fn parse_vlan_trunk(text: &str) -> InterfaceVlans {
+    let mut result = InterfaceVlans {
+        mode: Some("trunk".into()),
+        allowed: Some(BTreeSet::new()),
+        ..InterfaceVlans::default()
+    };
+    for line in text.lines().map(|l| l.trim().to_ascii_lowercase()) {
+        if let Some(v) = line.strip_prefix("vlan trunk native ") {
+            result.native = v.trim().parse().ok().filter(|&v| v != 1);
+        } else if let Some(list) = line.strip_prefix("vlan trunk allowed ") {
+            match (list.trim(), &mut result.allowed) {
+                ("all", slot) => *slot = None, // every VLAN: read back as `vlan/*`
+                (list, Some(allowed)) => allowed.extend(parse_vlan_list(list)),
+                (_, None) => {}
+            }
+        } else if let Some(v) = line.strip_prefix("vlan access ") {
+            result.mode = Some("access".into());
+            result.access = v.trim().parse().ok();
+        }
+    }
+    result
+}
+
+/// Parses FastIron's `show vlan ethernet` output: `VLAN: 100  Untagged` / `VLAN: 200  Tagged`
+/// lines, or the `Untagged VLAN : 100` / `Tagged VLANs : 200 300` summary some releases print.
+/// Untagged in the default VLAN 1 is where an idle port sits, so it is not a native VLAN.
+pub fn parse_vlan_membership(text: &str) -> InterfaceVlans {
+    let mut native = None;
+    let mut tagged = BTreeSet::new();
+    for line in text.lines().map(str::trim) {
+        let lower = line.to_ascii_lowercase();
+        if let Some(rest) = lower.strip_prefix("vlan:") {
+            let mut words = rest.split_whitespace();
+            let vlan = words.next().and_then(|v| v.parse::<u16>().ok());
+            match (vlan, words.next()) {
+                (Some(v), Some("untagged")) => native = Some(v),
+                (Some(v), Some("tagged")) => drop(tagged.insert(v)),
+                _ => {}
+            }
+        } else if let Some((label, list)) = lower.split_once(':') {
+            let mut numbers = list
+                .split_whitespace()
+                .filter_map(|v| v.parse::<u16>().ok());
+            match label.trim() {
+                "untagged vlan" | "untagged vlans" => native = numbers.next_back(),
+                "tagged vlans" | "tagged vlan" => tagged.extend(numbers),
+                _ => {}
+            }
+        }
+    }
+    InterfaceVlans {
+        native: native.filter(|&v| v != 1),
+        allowed: Some(tagged),
+        mode: None,
+        access: None,
+    }
 }
 
 /// Expands `100,200-202` into its VLANs. Unparsable pieces are ignored.
@@ -481,22 +639,29 @@ impl SwitchSession for CliSession {
                 self.dialect.remove_tagged,
                 self.values(port, Some(vlan), None),
             ),
-            VlanOp::Revert => (self.dialect.revert, self.values(port, None, None)),
+            VlanOp::Revert => match self.dialect.revert {
+                Some(revert) => (revert, self.values(port, None, None)),
+                None => {
+                    let lines = self.undo_lines(port).await?;
+                    return self.on_port(port, &lines).await;
+                }
+            },
         };
-        if templates.iter().any(|t| t.contains("{allowed}")) {
-            let config = parse_interface_config(&self.interface_config(port).await?);
-            values.allowed = config.allowed.as_ref().map(format_vlan_list);
-        }
-        let lines: Vec<String> = templates
+        if templates
             .iter()
-            .filter_map(|t| render(t, &values))
-            .collect();
-        self.on_interface(port, &lines).await
+            .any(|t| t.contains("{allowed}") || t.contains("{native}"))
+        {
+            let now = self.read_port(port).await?;
+            values.allowed = now.allowed.as_ref().map(format_vlan_list);
+            values.native = now.native;
+        }
+        let lines = self.lines(templates, &values);
+        self.on_port(port, &lines).await
     }
 
     async fn port_state(&mut self, port: &str) -> Result<PortState, SwitchError> {
-        let config = parse_interface_config(&self.interface_config(port).await?);
-        Ok(carried(&config, self.dummy, self.dialect.trunk_default_all))
+        let now = self.read_port(port).await?;
+        Ok(carried(&now, self.dummy, self.dialect.trunk_default_all))
     }
 
     async fn save(&mut self) -> Result<(), SwitchError> {
@@ -617,6 +782,57 @@ mod tests {
             [pair("vlan/native", "300")]
         );
         assert_eq!(read("", true), []);
+    }
+
+    #[test]
+    fn read_back_of_the_other_syntaxes() {
+        let read = |config: InterfaceVlans| {
+            let state = carried(&config, None, true);
+            state.into_iter().collect::<Vec<(String, String)>>()
+        };
+        let pair = |c: &str, v: &str| (c.to_string(), v.to_string());
+        // FastIron, both layouts; the default VLAN 1 is idle
+        let icx = "VLAN: 100  Untagged\nVLAN: 200  Tagged\nVLAN: 300  Tagged\n";
+        let both = [pair("vlan/200", "200"), pair("vlan/300", "300")];
+        let mut with_native = both.to_vec();
+        with_native.push(pair("vlan/native", "100"));
+        assert_eq!(read(parse_vlan_membership(icx)), with_native);
+        let summary =
+            "Port 1/1/1 is a member of 3 VLANs\nUntagged VLAN : 1\nTagged VLANs : 200 300\n";
+        assert_eq!(read(parse_vlan_membership(summary)), both);
+        assert_eq!(read(parse_vlan_membership("VLAN: 1  Untagged")), []);
+        // OS10 and SONiC: the access VLAN is the untagged one, beside the tagged ones
+        let os10 =
+            "interface ethernet1/1/1\n switchport mode trunk\n switchport access vlan 100\n \
+                    switchport trunk allowed vlan 200,300\n";
+        assert_eq!(
+            read(access_untagged(parse_interface_config(os10))),
+            with_native
+        );
+        let sonic = " switchport access Vlan 100\n switchport trunk allowed Vlan add 200-201\n";
+        assert_eq!(
+            read(access_untagged(parse_interface_config(sonic))),
+            [
+                pair("vlan/200", "200"),
+                pair("vlan/201", "201"),
+                pair("vlan/native", "100")
+            ]
+        );
+        let idle = " switchport mode trunk\n switchport access vlan 1\n";
+        assert_eq!(read(access_untagged(parse_interface_config(idle))), []);
+        // AOS-CX
+        let cx = "interface 1/1/1\n    vlan trunk native 100\n    vlan trunk allowed 100,200\n    \
+                  vlan trunk allowed 300\n";
+        assert_eq!(read(parse_vlan_trunk(cx)), with_native);
+        assert_eq!(read(parse_vlan_trunk("vlan trunk native 1\n")), []);
+        assert_eq!(
+            read(parse_vlan_trunk("vlan trunk allowed all\n")),
+            [pair("vlan/*", "*")]
+        );
+        assert_eq!(
+            read(parse_vlan_trunk("vlan access 300\n")),
+            [pair("vlan/native", "300")]
+        );
     }
 
     #[test]

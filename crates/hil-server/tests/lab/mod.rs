@@ -13,6 +13,7 @@ pub mod libvirt;
 pub mod ovs;
 pub mod rest_switch;
 pub mod ssh_standin;
+pub mod standin_vendors;
 pub mod sushy;
 
 use std::path::PathBuf;

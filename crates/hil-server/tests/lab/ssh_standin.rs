@@ -1,9 +1,16 @@
 //! A scripted SSH switch for what the emulators cannot do: count logins, record every line,
-//! and hang in the middle of a command. It speaks just enough of a Cisco-style CLI for the
-//! `nexus` dialect: `configure terminal`, `interface X`, `exit`, a prompt for each mode, and
-//! NX-OS's `Copy complete.` after a save.
+//! and hang in the middle of a command.
+//!
+//! Started plain, it speaks just enough of a Cisco-style CLI for the `nexus` dialect:
+//! `configure terminal`, `interface X`, `exit`, a prompt for each mode, and NX-OS's
+//! `Copy complete.` after a save. Started as a `Vendor` (see `standin_vendors`), it plays that
+//! vendor's CLI with state: its prompts, its port commands, its `show` output and its error
+//! strings, for the dialects no emulator covers.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
+
+pub use super::standin_vendors::{PortVlans, Vendor};
 
 use russh::keys::PrivateKey;
 use russh::server::{Auth, Msg, Session};
@@ -17,20 +24,38 @@ struct State {
     lines: Vec<String>,
     /// Lines starting with this get no answer, ever.
     hang_on: Option<String>,
+    /// The ports of a vendor stand-in and what they carry.
+    ports: BTreeMap<String, PortVlans>,
 }
 
 #[derive(Clone)]
 pub struct StandIn {
     pub port: u16,
     pub password: String,
+    vendor: Option<&'static Vendor>,
     state: Arc<Mutex<State>>,
 }
 
 impl StandIn {
     pub async fn start(password: &str) -> StandIn {
+        Self::launch(password, None, &[]).await
+    }
+
+    /// A stand-in that plays `vendor`'s CLI, with these ports (idle).
+    pub async fn start_as(vendor: &'static Vendor, password: &str, ports: &[&str]) -> StandIn {
+        Self::launch(password, Some(vendor), ports).await
+    }
+
+    async fn launch(password: &str, vendor: Option<&'static Vendor>, ports: &[&str]) -> StandIn {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
-        let state = Arc::new(Mutex::new(State::default()));
+        let state = Arc::new(Mutex::new(State {
+            ports: ports
+                .iter()
+                .map(|p| (p.to_string(), PortVlans::default()))
+                .collect(),
+            ..State::default()
+        }));
         let config = Arc::new(russh::server::Config {
             keys: vec![PrivateKey::from_openssh(HOST_KEY).expect("test host key")],
             auth_rejection_time: std::time::Duration::from_millis(10),
@@ -39,6 +64,7 @@ impl StandIn {
         let standin = StandIn {
             port,
             password: password.to_string(),
+            vendor,
             state,
         };
         let accepting = standin.clone();
@@ -72,17 +98,22 @@ impl StandIn {
         self.state.lock().unwrap().lines.clone()
     }
 
+    /// What a vendor stand-in's port carries now.
+    pub fn port(&self, name: &str) -> PortVlans {
+        self.state.lock().unwrap().ports[name].clone()
+    }
+
     /// From now on, a line starting with `prefix` is swallowed without an answer.
     pub fn hang_on(&self, prefix: &str) {
         self.state.lock().unwrap().hang_on = Some(prefix.to_string());
     }
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 enum Mode {
     Exec,
     Config,
-    Interface,
+    Interface(String),
 }
 
 struct Connection {
@@ -92,11 +123,63 @@ struct Connection {
 }
 
 impl Connection {
-    fn prompt(&self) -> &'static str {
-        match self.mode {
-            Mode::Exec => "standin#",
-            Mode::Config => "standin(config)#",
-            Mode::Interface => "standin(config-if)#",
+    fn prompt(&self) -> String {
+        let Some(vendor) = self.standin.vendor else {
+            return match self.mode {
+                Mode::Exec => "standin#",
+                Mode::Config => "standin(config)#",
+                Mode::Interface(_) => "standin(config-if)#",
+            }
+            .into();
+        };
+        let host = vendor.hostname;
+        match &self.mode {
+            Mode::Exec => format!("{host}#"),
+            Mode::Config => format!("{host}(config)#"),
+            Mode::Interface(port) => format!("{host}({})#", (vendor.interface_mode)(port)),
+        }
+    }
+
+    /// What a vendor stand-in prints for `line` (changing its state), in the current mode.
+    fn vendor_answer(&mut self, vendor: &Vendor, line: &str) -> String {
+        let mut state = self.standin.state.lock().unwrap();
+        match self.mode.clone() {
+            Mode::Exec if line == "configure terminal" => {
+                self.mode = Mode::Config;
+                String::new()
+            }
+            Mode::Exec if vendor.paging_off.contains(&line) || line == "exit" => String::new(),
+            Mode::Exec if line == vendor.save.0 => vendor.save.1.to_string(),
+            Mode::Exec => match line.strip_prefix(vendor.show) {
+                Some(port) => match state.ports.get(port) {
+                    Some(vlans) => (vendor.print)(port, vlans),
+                    None => (vendor.no_such_port)(port),
+                },
+                None => vendor.unknown.to_string(),
+            },
+            Mode::Config if matches!(line, "exit" | "end") => {
+                self.mode = Mode::Exec;
+                String::new()
+            }
+            Mode::Config => match line.strip_prefix("interface ") {
+                Some(port) if state.ports.contains_key(port) => {
+                    self.mode = Mode::Interface(port.to_string());
+                    String::new()
+                }
+                Some(port) => (vendor.no_such_port)(port),
+                None => vendor.unknown.to_string(),
+            },
+            Mode::Interface(_) if line == "exit" => {
+                self.mode = Mode::Config;
+                String::new()
+            }
+            Mode::Interface(port) => {
+                let vlans = state.ports.get_mut(&port).expect("entered a known port");
+                match (vendor.port_line)(vlans, line) {
+                    Ok(()) => String::new(),
+                    Err(said) => said,
+                }
+            }
         }
     }
 
@@ -113,10 +196,15 @@ impl Connection {
                 return None;
             }
         }
-        self.mode = match (self.mode, line.split_whitespace().next()) {
+        if let Some(vendor) = self.standin.vendor {
+            let said = self.vendor_answer(vendor, line);
+            let said: String = said.lines().map(|l| format!("\r\n{l}")).collect();
+            return Some(format!("{line}{said}\r\n{}", self.prompt()));
+        }
+        self.mode = match (self.mode.clone(), line.split_whitespace().next()) {
             (Mode::Exec, Some("configure")) => Mode::Config,
-            (Mode::Config, Some("interface")) => Mode::Interface,
-            (Mode::Interface, Some("exit")) => Mode::Config,
+            (Mode::Config, Some("interface")) => Mode::Interface(String::new()),
+            (Mode::Interface(_), Some("exit")) => Mode::Config,
             (Mode::Config, Some("exit")) => Mode::Exec,
             (mode, _) => mode,
         };

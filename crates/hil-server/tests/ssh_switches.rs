@@ -368,6 +368,14 @@ async fn arista_eos_against_the_arista_emulator() {
     let s = server().await;
     let fields = json!({"hostname": fs.hostname(), "username": USER, "password": fs.password});
     let (a, b) = tenant_on(&s, "arista_eos", fields, "Ethernet1").await;
+    let extensions = s.ok("GET", "/v0/active_extensions", None).await;
+    for name in ["arista_eos", "brocade_icx", "cisco_ios"] {
+        let name = json!(format!("hil.ext.switches.{name}"));
+        assert!(
+            extensions.as_array().unwrap().contains(&name),
+            "{extensions}"
+        );
+    }
 
     // The emulator has no `switchport trunk native vlan` (real EOS has): the action fails with
     // the switch's own words and HIL records nothing.

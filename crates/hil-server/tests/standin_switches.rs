@@ -24,6 +24,12 @@ async fn plays(vendor: &'static Vendor, ports: [&str; 2], missing: &str) {
     config.allocator.vlans = "100-103".into();
     config.switches.command_timeout_secs = 5.0;
     let s = TestServer::start_with(dir, config, true).await;
+    let extensions = s.ok("GET", "/v0/active_extensions", None).await;
+    let extension = format!("hil.ext.switches.{}", vendor.short_name);
+    assert!(
+        extensions.as_array().unwrap().contains(&json!(extension)),
+        "{extensions}"
+    );
     let body = json!({"type": format!("{URI}{}", vendor.short_name), "hostname": sw.hostname(),
                       "username": "admin", "password": sw.password});
     s.ok("PUT", "/v0/switch/sw", Some(body)).await;

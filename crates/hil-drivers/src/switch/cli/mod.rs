@@ -8,6 +8,7 @@
 //! global configuration mode, so a change costs `interface`, its commands and `exit`.
 
 pub mod dialect;
+mod plan;
 mod ssh;
 
 use std::collections::BTreeSet;
@@ -20,12 +21,13 @@ use regex::{Regex, RegexSet, RegexSetBuilder};
 use serde_json::Value;
 
 use self::dialect::{render, Dialect, ReadBack, Values};
+use self::plan::ReadPort;
 use self::ssh::{Shell, Target};
 use crate::address::host_and_port;
 
 use super::{
     DriverOptions, PortChange, PortState, SwitchDriver, SwitchError, SwitchErrorKind,
-    SwitchSession, SwitchSpec, VlanOp,
+    SwitchSession, SwitchSpec,
 };
 
 /// The SSH port when `hostname` names none.
@@ -251,22 +253,15 @@ impl CliSession {
             let _ = self.command(paging_off).await?; // unsupported on some models: ignore errors
         }
         for template in self.dialect.session_setup {
-            if let Some(line) = render(template, &self.values("", None, None)) {
+            let values = Values {
+                dummy: self.dummy,
+                ..Values::default()
+            };
+            if let Some(line) = render(template, &values) {
                 self.checked(&line).await?;
             }
         }
         Ok(())
-    }
-
-    fn values(&self, port: &str, vlan: Option<u16>, old: Option<u16>) -> Values {
-        Values {
-            port: port.to_string(),
-            vlan,
-            old,
-            dummy: self.dummy,
-            allowed: None,
-            native: None,
-        }
     }
 
     /// Sends one line and waits for the next prompt, paging through long output.
@@ -408,50 +403,14 @@ impl CliSession {
         self.command("exit").await?; // back to global configuration mode, even after a refusal
         result
     }
+}
 
-    /// What the port carries now, as the switch shows it.
+impl ReadPort for CliSession {
     async fn read_port(&mut self, port: &str) -> Result<InterfaceVlans, SwitchError> {
         self.leave_config().await?; // some CLIs print no prompt after `show` in config mode
         let show = self.dialect.show_interface.replace("{port}", port);
         let text = self.checked(&show).await?.output;
-        Ok(match self.dialect.read_back {
-            ReadBack::Switchport => parse_interface_config(&text),
-            ReadBack::SwitchportAccessUntagged => access_untagged(parse_interface_config(&text)),
-            ReadBack::VlanTrunk => parse_vlan_trunk(&text),
-            ReadBack::VlanMembership => parse_vlan_membership(&text),
-        })
-    }
-
-    /// The lines that take off everything `port` carries now (for dialects without a revert
-    /// sequence): its native VLAN, then each tagged one.
-    async fn undo_lines(&mut self, port: &str) -> Result<Vec<String>, SwitchError> {
-        let now = self.read_port(port).await?;
-        let mut lines = Vec::new();
-        if now.native.is_some() {
-            lines.extend(self.lines(
-                self.dialect.remove_native,
-                &self.values(port, None, now.native),
-            ));
-        }
-        for &vlan in now
-            .allowed
-            .iter()
-            .flatten()
-            .filter(|&&v| Some(v) != now.native)
-        {
-            let values = self.values(port, Some(vlan), None);
-            lines.extend(self.lines(self.dialect.remove_tagged, &values));
-        }
-        Ok(lines)
-    }
-
-    /// Renders templates into the commands to send, one per line.
-    fn lines(&self, templates: &[&str], values: &Values) -> Vec<String> {
-        templates
-            .iter()
-            .filter_map(|t| render(t, values))
-            .flat_map(|text| text.lines().map(String::from).collect::<Vec<_>>())
-            .collect()
+        Ok(parse_read_back(self.dialect, &text))
     }
 }
 
@@ -506,6 +465,16 @@ pub fn parse_interface_config(text: &str) -> InterfaceVlans {
         }
     }
     result
+}
+
+/// Reads a dialect's `show_interface` output.
+fn parse_read_back(dialect: &Dialect, text: &str) -> InterfaceVlans {
+    match dialect.read_back {
+        ReadBack::Switchport => parse_interface_config(text),
+        ReadBack::SwitchportAccessUntagged => access_untagged(parse_interface_config(text)),
+        ReadBack::VlanTrunk => parse_vlan_trunk(text),
+        ReadBack::VlanMembership => parse_vlan_membership(text),
+    }
 }
 
 /// Where the access VLAN is the untagged VLAN beside the tagged ones (OS10, SONiC), the port is
@@ -622,41 +591,9 @@ fn format_vlan_list(vlans: &BTreeSet<u16>) -> String {
 #[async_trait]
 impl SwitchSession for CliSession {
     async fn apply(&mut self, change: &PortChange) -> Result<(), SwitchError> {
-        let port = change.port();
-        let op = change.vlan_op()?;
-        let (templates, mut values) = match op {
-            VlanOp::SetNative { vlan, previous } => (
-                self.dialect.set_native,
-                self.values(port, Some(vlan), previous),
-            ),
-            VlanOp::RemoveNative { vlan } => {
-                (self.dialect.remove_native, self.values(port, None, vlan))
-            }
-            VlanOp::AddTagged { vlan } => {
-                (self.dialect.add_tagged, self.values(port, Some(vlan), None))
-            }
-            VlanOp::RemoveTagged { vlan } => (
-                self.dialect.remove_tagged,
-                self.values(port, Some(vlan), None),
-            ),
-            VlanOp::Revert => match self.dialect.revert {
-                Some(revert) => (revert, self.values(port, None, None)),
-                None => {
-                    let lines = self.undo_lines(port).await?;
-                    return self.on_port(port, &lines).await;
-                }
-            },
-        };
-        if templates
-            .iter()
-            .any(|t| t.contains("{allowed}") || t.contains("{native}"))
-        {
-            let now = self.read_port(port).await?;
-            values.allowed = now.allowed.as_ref().map(format_vlan_list);
-            values.native = now.native;
-        }
-        let lines = self.lines(templates, &values);
-        self.on_port(port, &lines).await
+        let (dialect, dummy) = (self.dialect, self.dummy);
+        let lines = plan::commands_for(self, dialect, dummy, change).await?;
+        self.on_port(change.port(), &lines).await
     }
 
     async fn port_state(&mut self, port: &str) -> Result<PortState, SwitchError> {

@@ -8,7 +8,7 @@
 //! global configuration mode, so a change costs `interface`, its commands and `exit`.
 
 pub mod dialect;
-mod ssh;
+pub(crate) mod ssh;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;

@@ -448,7 +448,7 @@ const SWITCH_REGISTER_HELP: &str = "\
 Shortcuts and their arguments:
   nexus, delln3000              HOST USER PASSWORD DUMMY_VLAN
   mock, powerconnect55xx,       HOST USER PASSWORD
-  cisco_ios
+  cisco_ios, juniper_junos
   brocade, dellnos9             HOST USER PASSWORD INTERFACE_TYPE
   ovs                           BRIDGE
 A PASSWORD of \"-\" is read from standard input (or a prompt). Any other SUBTYPE is

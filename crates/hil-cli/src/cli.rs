@@ -450,7 +450,8 @@ Shortcuts and their arguments:
   mock, powerconnect55xx,       HOST USER PASSWORD
   cisco_ios, arista_eos,
   brocade_icx, dell_os10,
-  sonic, aruba_aoscx
+  sonic, aruba_aoscx,
+  juniper_junos
   brocade, dellnos9             HOST USER PASSWORD INTERFACE_TYPE
   ovs                           BRIDGE
 A PASSWORD of \"-\" is read from standard input (or a prompt). Any other SUBTYPE is

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use hil_drivers::switch::cli::{dialect, CliDriver};
 use hil_drivers::switch::mock::MockDriver;
+use hil_drivers::switch::netconf::junos::JunosDriver;
 use hil_drivers::switch::ovs::OvsDriver;
 use hil_drivers::switch::rest::{BrocadeDriver, DellNos9Driver};
 use hil_drivers::SwitchDriver;
@@ -24,6 +25,7 @@ pub const KNOWN: &[&str] = &[
     "dell_os10",
     "sonic",
     "aruba_aoscx",
+    "juniper_junos",
     "dellnos9",
     "brocade",
 ];
@@ -48,6 +50,10 @@ impl SwitchRegistry {
                 )),
                 "brocade" => Arc::new(BrocadeDriver::new(
                     config.switches.driver_options("brocade"),
+                )),
+                "juniper_junos" => Arc::new(JunosDriver::new(
+                    config.switches.driver_options("juniper_junos"),
+                    config.ssh_known_hosts(),
                 )),
                 cli => match dialect::ALL.iter().find(|d| d.short_name == cli) {
                     Some(d) => Arc::new(CliDriver::new(

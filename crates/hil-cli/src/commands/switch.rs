@@ -53,7 +53,7 @@ fn shortcut_members(subtype: &str) -> Option<&'static [&'static str]> {
     Some(match subtype {
         "nexus" | "delln3000" => &["hostname", "username", "password", "dummy_vlan"],
         "mock" | "powerconnect55xx" | "cisco_ios" | "arista_eos" | "brocade_icx" | "dell_os10"
-        | "sonic" | "aruba_aoscx" => &["hostname", "username", "password"],
+        | "sonic" | "aruba_aoscx" | "juniper_junos" => &["hostname", "username", "password"],
         "brocade" | "dellnos9" => &["hostname", "username", "password", "interface_type"],
         "ovs" => &["ovs_bridge"],
         _ => return None,
@@ -137,6 +137,16 @@ mod tests {
         assert_eq!(
             Value::Object(body),
             json!({"type": format!("{TYPE_PREFIX}cisco_ios"), "hostname": "ios.example",
+                   "username": "admin", "password": "pw"})
+        );
+        let body = register_body(
+            "juniper_junos",
+            vec!["qfx.example:830".into(), "admin".into(), "pw".into()],
+        )
+        .unwrap();
+        assert_eq!(
+            Value::Object(body),
+            json!({"type": format!("{TYPE_PREFIX}juniper_junos"), "hostname": "qfx.example:830",
                    "username": "admin", "password": "pw"})
         );
         let body = register_body("ovs", vec!["br-hil".into()]).unwrap();

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 
 pub mod cli;
 pub mod mock;
+pub mod netconf;
 pub mod ovs;
 pub mod rest;
 

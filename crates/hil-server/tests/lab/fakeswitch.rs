@@ -1,5 +1,5 @@
-//! `fake-switches` emulators (Dell PowerConnect, Dell N-series, Cisco) over SSH on loopback,
-//! one process per switch, for the SSH CLI drivers.
+//! `fake-switches` emulators (Dell PowerConnect, Dell N-series, Cisco, Juniper) over SSH on
+//! loopback, one process per switch, for the SSH CLI drivers and the NETCONF driver.
 //!
 //! The emulator runs from a Python venv that `scripts/test.sh` creates
 //! (`$HIL_FAKESWITCH_PYTHON`, default `~/.cache/hil-lab/venv-fs/bin/python`).
@@ -94,6 +94,42 @@ impl FakeSwitch {
             String::from_utf8_lossy(&out.stderr)
         );
         String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Runs `lab/junos_netconf.py` (an independent NETCONF client) against a Juniper model
+    /// and returns what it printed; panics with its error when it fails.
+    pub fn junos(&self, args: &[&str]) -> String {
+        let out = Command::new(python())
+            .arg(super::scripts_dir().join("junos_netconf.py"))
+            .args(["127.0.0.1", &self.port.to_string(), USER, &self.password])
+            .args(args)
+            .output()
+            .expect("junos_netconf.py");
+        assert!(
+            out.status.success(),
+            "junos_netconf.py {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Locks a Juniper model's candidate configuration from another NETCONF session and
+    /// keeps it locked for `seconds`, as an admin at work would. Returns once it is locked;
+    /// wait for the child to see it unlocked.
+    pub fn hold_junos_lock(&self, seconds: f64) -> Child {
+        let mut child = Command::new(python())
+            .arg(super::scripts_dir().join("junos_netconf.py"))
+            .args(["127.0.0.1", &self.port.to_string(), USER, &self.password])
+            .args(["hold-lock", &seconds.to_string()])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("junos_netconf.py");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .expect("junos_netconf.py output");
+        assert_eq!(line.trim(), "locked", "the lock was not taken");
+        child
     }
 
     /// The `switchport` lines of one interface's running configuration, trimmed and sorted.

@@ -9,7 +9,7 @@
 
 pub mod dialect;
 mod plan;
-mod ssh;
+pub(crate) mod ssh;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;

@@ -1,4 +1,5 @@
-//! The SSH transport of CLI switches: an interactive shell with a PTY, read as text.
+//! The SSH transport of CLI switches: an interactive shell with a PTY, read as text. The
+//! connection and login (`connect`) are shared with the NETCONF driver.
 //!
 //! Switch CLIs (and the fake-switches emulators) offer no exec channel, so everything goes
 //! through one shell. Old switches only speak legacy algorithms, so on top of russh's safe
@@ -34,7 +35,7 @@ pub struct Target {
     pub connect_timeout: Duration,
 }
 
-struct HostKeyCheck {
+pub(crate) struct HostKeyCheck {
     host: String,
     port: u16,
     known_hosts: PathBuf,
@@ -119,69 +120,77 @@ fn error(kind: SwitchErrorKind, message: String) -> SwitchError {
     SwitchError::new(kind, message)
 }
 
+/// Connects and logs in with the password: the part of an SSH session every switch transport
+/// shares (the CLI shell here, NETCONF in `switch::netconf`).
+pub(crate) async fn connect(target: &Target) -> Result<Handle<HostKeyCheck>, SwitchError> {
+    let address = format!("{}:{}", target.host, target.port);
+    let config = Arc::new(client::Config {
+        preferred: preferred(),
+        inactivity_timeout: None,
+        ..Default::default()
+    });
+    let refusal = Arc::new(std::sync::Mutex::new(None));
+    let check = HostKeyCheck {
+        host: target.host.clone(),
+        port: target.port,
+        known_hosts: target.known_hosts.clone(),
+        refusal: refusal.clone(),
+    };
+    let connected = tokio::time::timeout(
+        target.connect_timeout,
+        client::connect(config, address.as_str(), check),
+    )
+    .await
+    .map_err(|_| {
+        error(
+            SwitchErrorKind::Timeout,
+            format!("SSH connection to {address} timed out"),
+        )
+    })?;
+    let mut handle = connected.map_err(|e| {
+        if let Some(why) = refusal.lock().unwrap().take() {
+            return error(SwitchErrorKind::Auth, why);
+        }
+        error(
+            SwitchErrorKind::Unreachable,
+            format!("cannot connect to {address}: {}", describe(&e)),
+        )
+    })?;
+    let auth = tokio::time::timeout(
+        target.connect_timeout,
+        handle.authenticate_password(&target.username, &target.password),
+    )
+    .await
+    .map_err(|_| {
+        error(
+            SwitchErrorKind::Timeout,
+            format!("SSH login to {address} timed out"),
+        )
+    })?
+    .map_err(|e| {
+        error(
+            SwitchErrorKind::Unreachable,
+            format!("SSH login to {address}: {}", describe(&e)),
+        )
+    })?;
+    if !auth.success() {
+        return Err(error(
+            SwitchErrorKind::Auth,
+            format!(
+                "{address} refused the login of user {:?} (wrong username or password)",
+                target.username
+            ),
+        ));
+    }
+    Ok(handle)
+}
+
 impl Shell {
     /// Connects, logs in with the password and opens a shell with a wide PTY (so that long
     /// lines do not wrap into the prompt).
     pub async fn open(target: &Target) -> Result<Shell, SwitchError> {
         let address = format!("{}:{}", target.host, target.port);
-        let config = Arc::new(client::Config {
-            preferred: preferred(),
-            inactivity_timeout: None,
-            ..Default::default()
-        });
-        let refusal = Arc::new(std::sync::Mutex::new(None));
-        let check = HostKeyCheck {
-            host: target.host.clone(),
-            port: target.port,
-            known_hosts: target.known_hosts.clone(),
-            refusal: refusal.clone(),
-        };
-        let connected = tokio::time::timeout(
-            target.connect_timeout,
-            client::connect(config, address.as_str(), check),
-        )
-        .await
-        .map_err(|_| {
-            error(
-                SwitchErrorKind::Timeout,
-                format!("SSH connection to {address} timed out"),
-            )
-        })?;
-        let mut handle = connected.map_err(|e| {
-            if let Some(why) = refusal.lock().unwrap().take() {
-                return error(SwitchErrorKind::Auth, why);
-            }
-            error(
-                SwitchErrorKind::Unreachable,
-                format!("cannot connect to {address}: {}", describe(&e)),
-            )
-        })?;
-        let auth = tokio::time::timeout(
-            target.connect_timeout,
-            handle.authenticate_password(&target.username, &target.password),
-        )
-        .await
-        .map_err(|_| {
-            error(
-                SwitchErrorKind::Timeout,
-                format!("SSH login to {address} timed out"),
-            )
-        })?
-        .map_err(|e| {
-            error(
-                SwitchErrorKind::Unreachable,
-                format!("SSH login to {address}: {}", describe(&e)),
-            )
-        })?;
-        if !auth.success() {
-            return Err(error(
-                SwitchErrorKind::Auth,
-                format!(
-                    "{address} refused the login of user {:?} (wrong username or password)",
-                    target.username
-                ),
-            ));
-        }
+        let handle = connect(target).await?;
         let channel = tokio::time::timeout(target.connect_timeout, async {
             let channel = handle.channel_open_session().await?;
             channel
@@ -308,7 +317,7 @@ fn tail(pending: &str) -> String {
 }
 
 /// A russh error as an operator reads it: the underlying I/O reason when there is one.
-fn describe(e: &russh::Error) -> String {
+pub(crate) fn describe(e: &russh::Error) -> String {
     match e {
         russh::Error::IO(io) => io.to_string(),
         other => other.to_string(),

@@ -8,6 +8,8 @@
 # The changes are queued with the worker off; then `hil-admin serve-networks` starts, and the
 # time from its start to its last DONE is read from its log. Release builds, SQLite.
 # Needs the fake-switches venv that scripts/test.sh creates.
+# juniper_junos is NETCONF, not a CLI: it commits every change, so "batched" there still
+# commits 60 times and saves only the logins.
 # Usage: bench/switch-batch.sh [changes] [type...]   (default: every emulated type)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +33,7 @@ VENDORS=(
   "cisco_ios|cisco_generic|GigabitEthernet1/0/%g|GigabitEthernet1/0/%g||"
   "arista_eos|arista_generic|Ethernet%g|Ethernet%g||vlan/100"
   "brocade_icx|brocade_generic|ethernet 1/1/%g|1/1/%g||"
+  "juniper_junos|juniper_qfx_copper_generic|ge-0/0/%g|ge-0/0/%g||"
 )
 if [ $# -gt 0 ]; then
   wanted=" $* "
@@ -51,6 +54,11 @@ start_switch() { # type model emu_fmt hil_fmt
   until grep -q ready "$WORK/$type-fs.log" 2>/dev/null; do sleep 0.1; done
   case $type in
     brocade_icx) return ;; # VLAN-centric: ports start untagged in the default VLAN
+    juniper_junos)
+      "$PY" lab/junos_netconf.py 127.0.0.1 "$SSH_PORT" admin sw-pw create-vlans 100 > /dev/null
+      return ;;
+  esac
+  case $type in
     powerconnect55xx) printf 'enable\nconfigure\nvlan database\nvlan 100\nexit\nexit\n' ;;
     *)
       echo enable; echo "configure terminal"; echo "vlan 100"; echo exit

@@ -416,6 +416,59 @@ async fn arista_eos_against_the_arista_emulator() {
     s.shutdown().await;
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn arista_eos_over_eapi() {
+    let ports = ["Ethernet1", "Ethernet2"];
+    let Some(fs) = FakeSwitch::start_with_http("arista_generic", "eos2", &ports) else {
+        return;
+    };
+    lab::capture_logs();
+    fs.cli(&[
+        "configure terminal",
+        "interface Ethernet1",
+        "switchport mode trunk",
+        "switchport trunk allowed vlan none",
+        "exit",
+        "exit",
+    ]);
+    let s = server().await;
+    let url = format!("http://127.0.0.1:{}", fs.http_port.unwrap());
+    let fields = json!({"hostname": url, "username": USER, "password": fs.password,
+                        "transport": "eapi"});
+    let (a, b) = tenant_on(&s, "arista_eos", fields, "Ethernet1").await;
+
+    // Over eAPI the emulator's missing native VLAN command is refused in the same words.
+    let action = s
+        .queued(
+            "POST",
+            "/v0/node/n1/nic/eth0/connect_network",
+            Some(json!({"network": "net-a", "channel": "vlan/native"})),
+        )
+        .await;
+    assert_eq!(action["status"], "ERROR", "{action}");
+    let error = action["error"].as_str().unwrap();
+    assert!(error.contains("Incomplete command"), "{error}");
+
+    connect(&s, "net-b", &format!("vlan/{b}")).await;
+    connect(&s, "net-a", &format!("vlan/{a}")).await;
+    // read back over SSH, independently of the eAPI path HIL used
+    assert_eq!(allowed(&fs.switchport_lines("Ethernet1")), set(&[a, b]));
+    detach(&s, "net-b").await;
+    assert_eq!(allowed(&fs.switchport_lines("Ethernet1")), set(&[a]));
+    let audit = s.audited("sw").await;
+    assert_eq!(audit["last_result"], "clean", "{audit}");
+    done(&s, "POST", "/v0/switch/sw/port/Ethernet1/revert", None).await;
+    assert_eq!(allowed(&fs.switchport_lines("Ethernet1")), set(&[]));
+    assert!(fs.switchport_lines("Ethernet2").is_empty(), "never touched");
+    let log = lab::log_text();
+    assert!(
+        !log.contains("saving the switch configuration failed"),
+        "{log}"
+    );
+    assert!(!log.contains(&fs.password));
+    s.shutdown().await;
+}
+
 /// What `show vlan ethernet PORT` on the FastIron emulator says: the untagged VLAN (None for
 /// the default VLAN 1) and the tagged ones.
 fn icx_vlans(fs: &FakeSwitch, port: &str) -> (Option<u16>, BTreeSet<u16>) {

@@ -21,6 +21,8 @@ pub fn python() -> PathBuf {
 
 pub struct FakeSwitch {
     pub port: u16,
+    /// The HTTP API's port, when started with one.
+    pub http_port: Option<u16>,
     pub password: String,
     child: Child,
 }
@@ -29,6 +31,15 @@ impl FakeSwitch {
     /// Starts one emulator of `model` with the given port names, or None (see
     /// `super::available`) when the venv is missing.
     pub fn start(model: &str, hostname: &str, ports: &[&str]) -> Option<FakeSwitch> {
+        Self::launch(model, hostname, ports, false)
+    }
+
+    /// Like `start`, and also serves the model's HTTP API (Arista's eAPI) on `http_port`.
+    pub fn start_with_http(model: &str, hostname: &str, ports: &[&str]) -> Option<FakeSwitch> {
+        Self::launch(model, hostname, ports, true)
+    }
+
+    fn launch(model: &str, hostname: &str, ports: &[&str], http: bool) -> Option<FakeSwitch> {
         let py = python();
         let ready = Command::new(&py)
             .args(["-c", "import fake_switches, paramiko"])
@@ -40,10 +51,12 @@ impl FakeSwitch {
         }
         let port = super::free_tcp_port();
         let password = format!("pw-{}", uuid::Uuid::new_v4().simple());
+        let http_port = http.then(super::free_tcp_port);
         let mut child = Command::new(&py)
             .arg(super::scripts_dir().join("fakeswitch.py"))
             .args([model, hostname, &port.to_string(), USER, &password])
             .arg(ports.join(","))
+            .args(http_port.map(|p| p.to_string()))
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -55,6 +68,7 @@ impl FakeSwitch {
         assert_eq!(line.trim(), "ready", "emulator did not start");
         Some(FakeSwitch {
             port,
+            http_port,
             password,
             child,
         })

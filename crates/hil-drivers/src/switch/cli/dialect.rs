@@ -56,6 +56,9 @@ pub struct Dialect {
     pub save_ok: &'static str,
     /// Regexes (case-insensitive, per output line) that mean the switch refused a command.
     pub errors: &'static [&'static str],
+    /// The switch also takes these commands over Arista's eAPI (JSON-RPC over HTTPS), chosen
+    /// per switch with `"transport": "eapi"`.
+    pub eapi: bool,
 }
 
 /// The form of a dialect's `show_interface` output.
@@ -125,6 +128,7 @@ pub const POWERCONNECT: Dialect = Dialect {
     save: "copy running-config startup-config",
     save_ok: r"Copy succeeded|Configuration Saved",
     errors: COMMON_ERRORS,
+    eapi: false,
 };
 
 /// Dell N3000 (HIL's `hil.ext.switches.n3000`). It cannot leave a trunk without a native
@@ -161,6 +165,7 @@ pub const N3000: Dialect = Dialect {
     save: "copy running-config startup-config",
     save_ok: r"Copy succeeded|Configuration Saved",
     errors: COMMON_ERRORS,
+    eapi: false,
 };
 
 /// Cisco Nexus (HIL's `hil.ext.switches.nexus`). The native VLAN is set before it is
@@ -202,6 +207,7 @@ pub const NEXUS: Dialect = Dialect {
     save: "copy running-config startup-config",
     save_ok: r"Copy complete",
     errors: COMMON_ERRORS,
+    eapi: false,
 };
 
 /// Cisco Catalyst IOS (an addition; HIL had no IOS driver). No dummy VLAN: IOS drops the
@@ -242,6 +248,7 @@ pub const CISCO_IOS: Dialect = Dialect {
     save: "write memory",
     save_ok: r"\[?OK\]?",
     errors: COMMON_ERRORS,
+    eapi: false,
 };
 
 /// Arista EOS (an addition). Its trunk commands are Cisco's; it saves with `write memory`.
@@ -262,6 +269,7 @@ pub const ARISTA_EOS: Dialect = Dialect {
     show_interface: "show running-config interfaces {port}",
     save: "write memory",
     save_ok: r"Copy completed successfully",
+    eapi: true,
     ..CISCO_IOS
 };
 
@@ -295,6 +303,7 @@ pub const BROCADE_ICX: Dialect = Dialect {
     // FastIron prints "Write startup-config done." or, on some releases, nothing at all.
     save_ok: r"(?s)\A\s*\z|(?i)done",
     errors: COMMON_ERRORS,
+    eapi: false,
 };
 
 /// Dell EMC SmartFabric OS10 (an addition). A trunk's untagged VLAN is its access VLAN;
@@ -327,6 +336,7 @@ pub const DELL_OS10: Dialect = Dialect {
     save: "write memory",
     save_ok: r"(?s)\A\s*\z|(?i)copy completed|success",
     errors: COMMON_ERRORS,
+    eapi: false,
 };
 
 /// Enterprise SONiC's management CLI (sonic-cli, 4.x syntax; an addition). Like OS10, the
@@ -355,6 +365,7 @@ pub const SONIC: Dialect = Dialect {
     save: "write memory",
     save_ok: r"(?s)\A\s*\z|(?i)saved|success",
     errors: COMMON_ERRORS,
+    eapi: false,
 };
 
 /// HPE Aruba AOS-CX (an addition). The native VLAN must also be allowed to pass untagged
@@ -385,6 +396,7 @@ pub const ARUBA_AOSCX: Dialect = Dialect {
     save: "write memory",
     save_ok: r"(?i)success",
     errors: COMMON_ERRORS,
+    eapi: false,
 };
 
 /// Every CLI dialect, for the server's driver registry.

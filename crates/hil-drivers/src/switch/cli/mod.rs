@@ -8,6 +8,7 @@
 //! global configuration mode, so a change costs `interface`, its commands and `exit`.
 
 pub mod dialect;
+mod eapi;
 mod plan;
 pub(crate) mod ssh;
 
@@ -96,6 +97,18 @@ impl SwitchDriver for CliDriver {
         if self.dialect.dummy_vlan_max.is_some() {
             keys.push("dummy_vlan");
         }
+        let eapi = match config.get("transport") {
+            None => false,
+            Some(transport) if self.dialect.eapi => {
+                keys.push("transport");
+                match transport.as_str() {
+                    Some("ssh") => false,
+                    Some("eapi") => true,
+                    _ => return false,
+                }
+            }
+            Some(_) => return false, // HIL's closed schemas have no such member
+        };
         let strings_ok = ["hostname", "username", "password"]
             .iter()
             .all(|k| config.get(*k).is_some_and(Value::is_string));
@@ -106,8 +119,13 @@ impl SwitchDriver for CliDriver {
         let hostname_ok = config
             .get("hostname")
             .and_then(Value::as_str)
-            .and_then(|h| host_and_port(h, SSH_PORT))
-            .is_some();
+            .is_some_and(|h| {
+                if eapi {
+                    crate::switch::rest::valid_base_url(h)
+                } else {
+                    host_and_port(h, SSH_PORT).is_some()
+                }
+            });
         config.len() == keys.len() && strings_ok && dummy_ok && hostname_ok
     }
 
@@ -116,6 +134,11 @@ impl SwitchDriver for CliDriver {
     }
 
     async fn open(&self, switch: &SwitchSpec) -> Result<Box<dyn SwitchSession>, SwitchError> {
+        if switch.field("transport") == Some("eapi") {
+            let outcomes = self.outcomes.clone();
+            let session = eapi::EapiSession::open(self.dialect, switch, &self.options, outcomes);
+            return Ok(Box::new(session.await?));
+        }
         let (host, port) = switch
             .field("hostname")
             .and_then(|h| host_and_port(h, SSH_PORT))
@@ -802,5 +825,24 @@ mod tests {
         );
         assert!(pc.validate_config(missing.as_object().unwrap()));
         assert!(!pc.validate_config(ok.as_object().unwrap()));
+    }
+
+    #[test]
+    fn only_arista_takes_a_transport() {
+        let options = DriverOptions::default;
+        let eos = CliDriver::new(&dialect::ARISTA_EOS, options(), "/tmp/kh".into());
+        let ios = CliDriver::new(&dialect::CISCO_IOS, options(), "/tmp/kh".into());
+        let with = |hostname: &str, transport: Value| {
+            let body = serde_json::json!({"hostname": hostname, "username": "u", "password": "p",
+                                          "transport": transport});
+            body.as_object().unwrap().clone()
+        };
+        assert!(eos.validate_config(&with("https://eos1.example", "eapi".into())));
+        assert!(eos.validate_config(&with("eos1.example:443", "eapi".into())));
+        assert!(eos.validate_config(&with("eos1.example:22", "ssh".into())));
+        assert!(!eos.validate_config(&with("https://eos1.example", "ssh".into())));
+        assert!(!eos.validate_config(&with("eos1.example", "telnet".into())));
+        assert!(!eos.validate_config(&with("eos1.example", Value::Null)));
+        assert!(!ios.validate_config(&with("ios1.example", "ssh".into())));
     }
 }

@@ -161,12 +161,32 @@ impl Http {
         body: Option<String>,
         accept: &[StatusCode],
     ) -> Result<Reply, SwitchError> {
+        self.send_typed(method, path, body.map(|b| (b, None)), accept)
+            .await
+    }
+
+    /// POSTs a JSON document (Arista's eAPI wants the Content-Type).
+    pub async fn post_json(&self, path: &str, body: String) -> Result<Reply, SwitchError> {
+        let body = Some((body, Some("application/json")));
+        self.send_typed(Method::POST, path, body, &[]).await
+    }
+
+    async fn send_typed(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<(String, Option<&'static str>)>,
+        accept: &[StatusCode],
+    ) -> Result<Reply, SwitchError> {
         tracing::debug!(switch = %self.spec.label, %method, path, "switch request");
         let mut request = self
             .client
             .request(method.clone(), format!("{}{path}", self.base))
             .basic_auth(&self.username, Some(&self.password));
-        if let Some(body) = body {
+        if let Some((body, content_type)) = body {
+            if let Some(content_type) = content_type {
+                request = request.header(reqwest::header::CONTENT_TYPE, content_type);
+            }
             request = request.body(body);
         }
         let response = request

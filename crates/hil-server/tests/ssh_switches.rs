@@ -254,8 +254,23 @@ async fn a_port_the_switch_does_not_have_fails_with_the_switch_words() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn cisco_ios_against_the_cisco_emulator() {
+    ios_story("cisco_generic").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cisco_ios_against_the_catalyst_2960_emulator() {
+    ios_story("cisco_2960_24TT_L").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cisco_ios_against_the_catalyst_6500_emulator() {
+    ios_story("cisco_6500").await;
+}
+
+/// The `cisco_ios` story on one of the emulator's IOS models.
+async fn ios_story(model: &str) {
     let ports = ["GigabitEthernet1/0/1", "GigabitEthernet1/0/2"];
-    let Some(fs) = FakeSwitch::start("cisco_generic", "ios1", &ports) else {
+    let Some(fs) = FakeSwitch::start(model, "ios1", &ports) else {
         return;
     };
     lab::capture_logs();

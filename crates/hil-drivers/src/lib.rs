@@ -7,6 +7,7 @@ pub mod http_error;
 pub mod obm;
 pub mod registration;
 pub mod switch;
+pub mod xml;
 
 pub use switch::{
     parse_vlan, DriverOptions, PortChange, PortState, SwitchDriver, SwitchError, SwitchErrorKind,

@@ -141,20 +141,7 @@ async fn juniper_junos_against_the_els_emulator() {
     assert_eq!(read(&fs, "ge-0/0/1"), trunk(&[b], None));
 
     // A port the switch lacks fails with the switch's words too.
-    s.ok("PUT", "/v0/switch/sw/port/ge-0/0/200", None).await;
-    s.node("n2").await;
-    s.ok(
-        "PUT",
-        "/v0/node/n2/nic/eth0",
-        Some(json!({"macaddr": "de:ad:be:ef:00:02"})),
-    )
-    .await;
-    s.ok(
-        "POST",
-        "/v0/switch/sw/port/ge-0/0/200/connect_nic",
-        Some(json!({"node": "n2", "nic": "eth0"})),
-    )
-    .await;
+    s.cabled_node("n2", "sw", "ge-0/0/200").await;
     s.reserve("p", "n2").await;
     let action = connect(&s, "n2", "net-a", "vlan/native").await;
     assert_eq!(action["status"], "ERROR", "{action}");

@@ -329,21 +329,7 @@ async fn ios_story(model: &str) {
     assert_eq!(node["nics"][0]["networks"], json!({}));
 
     // A port the switch does not have fails with the switch's words.
-    s.ok("PUT", "/v0/switch/sw/port/GigabitEthernet1/0/9", None)
-        .await;
-    s.node("n2").await;
-    s.ok(
-        "PUT",
-        "/v0/node/n2/nic/eth0",
-        Some(json!({"macaddr": "de:ad:be:ef:00:02"})),
-    )
-    .await;
-    s.ok(
-        "POST",
-        "/v0/switch/sw/port/GigabitEthernet1/0/9/connect_nic",
-        Some(json!({"node": "n2", "nic": "eth0"})),
-    )
-    .await;
+    s.cabled_node("n2", "sw", "GigabitEthernet1/0/9").await;
     s.reserve("p", "n2").await;
     let action = s
         .queued(
@@ -535,20 +521,7 @@ async fn brocade_icx_against_the_fastiron_emulator() {
 
     // A port the switch does not have fails with the switch's words, and the session is left
     // in global configuration mode for the next change.
-    s.ok("PUT", "/v0/switch/sw/port/1/1/9", None).await;
-    s.node("n2").await;
-    s.ok(
-        "PUT",
-        "/v0/node/n2/nic/eth0",
-        Some(json!({"macaddr": "de:ad:be:ef:00:02"})),
-    )
-    .await;
-    s.ok(
-        "POST",
-        "/v0/switch/sw/port/1/1/9/connect_nic",
-        Some(json!({"node": "n2", "nic": "eth0"})),
-    )
-    .await;
+    s.cabled_node("n2", "sw", "1/1/9").await;
     s.reserve("p", "n2").await;
     let action = s
         .queued(

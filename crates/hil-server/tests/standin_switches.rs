@@ -83,18 +83,7 @@ async fn plays(vendor: &'static Vendor, ports: [&str; 2], missing: &str) {
     let saves = sw.lines().iter().filter(|l| *l == vendor.save.0).count();
     assert!(saves >= 5, "{saves} saves for 5 batches");
 
-    s.ok("PUT", &format!("/v0/switch/sw/port/{missing}"), None)
-        .await;
-    s.node("n2").await;
-    let nic = json!({"macaddr": "de:ad:be:ef:00:02"});
-    s.ok("PUT", "/v0/node/n2/nic/eth0", Some(nic)).await;
-    let cable = json!({"node": "n2", "nic": "eth0"});
-    s.ok(
-        "POST",
-        &format!("/v0/switch/sw/port/{missing}/connect_nic"),
-        Some(cable),
-    )
-    .await;
+    s.cabled_node("n2", "sw", missing).await;
     s.reserve("p", "n2").await;
     let action = s
         .queued(

@@ -18,6 +18,7 @@ use async_trait::async_trait;
 use tokio::process::Command;
 
 use super::{Hypervisor, HypervisorError, VmNic, VmSpec};
+use crate::xml;
 
 /// How a headnode's NICs reach the project networks.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,15 +96,6 @@ enum Undo {
 
 fn error(message: impl Into<String>) -> HypervisorError {
     HypervisorError::new(message)
-}
-
-/// `&`, `<`, `>`, `'` and `"` escaped for XML text and attribute values.
-fn xml_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('\'', "&apos;")
-        .replace('"', "&quot;")
 }
 
 fn parse_template(name: &str, xml: &str) -> Result<Template, HypervisorError> {
@@ -255,15 +247,15 @@ impl LibvirtHypervisor {
     fn domain_xml(&self, spec: &VmSpec, template: &Template) -> String {
         let mut devices = String::new();
         if let Some(emulator) = &template.emulator {
-            devices += &format!("    <emulator>{}</emulator>\n", xml_escape(emulator));
+            devices += &format!("    <emulator>{}</emulator>\n", xml::escape(emulator));
         }
         for disk in &template.disks {
             devices += &format!(
                 "    <disk type='file' device='disk'><driver name='qemu' type='qcow2'/>\
                  <source file='{}'/><target dev='{}' bus='{}'/></disk>\n",
-                xml_escape(&self.overlay_path(&spec.name, disk).to_string_lossy()),
-                xml_escape(&disk.target),
-                xml_escape(&disk.bus)
+                xml::escape(&self.overlay_path(&spec.name, disk).to_string_lossy()),
+                xml::escape(&disk.target),
+                xml::escape(&disk.bus)
             );
         }
         for (index, nic) in spec.nics.iter().enumerate() {
@@ -273,16 +265,16 @@ impl LibvirtHypervisor {
             "    <serial type='pty'><log file='{}' append='on'/><target port='0'/></serial>\n\
              \x20   <console type='pty'/>\n\
              \x20   <graphics type='vnc' autoport='yes' listen='{}'/>\n",
-            xml_escape(&self.console_log(&spec.name).to_string_lossy()),
-            xml_escape(&self.options.vnc_listen)
+            xml::escape(&self.console_log(&spec.name).to_string_lossy()),
+            xml::escape(&self.options.vnc_listen)
         );
         format!(
             "<domain type='{}'>\n  <name>{}</name>\n  <memory unit='KiB'>{}</memory>\n  \
              <vcpu>{}</vcpu>\n  {}\n  <devices>\n{devices}  </devices>\n</domain>\n",
-            xml_escape(&template.domain_type),
-            xml_escape(&spec.name),
+            xml::escape(&template.domain_type),
+            xml::escape(&spec.name),
             template.memory_kib,
-            xml_escape(&template.vcpus),
+            xml::escape(&template.vcpus),
             template.verbatim.join("\n  ")
         )
     }
@@ -298,7 +290,7 @@ impl LibvirtHypervisor {
             HostNetwork::LinuxBridge => format!(
                 "    <interface type='bridge'><mac address='{mac}'/>\
                  <source bridge='br-vlan{}'/><model type='virtio'/></interface>\n",
-                xml_escape(&nic.vlan)
+                xml::escape(&nic.vlan)
             ),
         }
     }

@@ -139,18 +139,9 @@ impl SwitchDriver for CliDriver {
             let session = eapi::EapiSession::open(self.dialect, switch, &self.options, outcomes);
             return Ok(Box::new(session.await?));
         }
-        let (host, port) = switch
-            .field("hostname")
-            .and_then(|h| host_and_port(h, SSH_PORT))
-            .ok_or_else(|| rejected("the switch's hostname is not host or host:port".into()))?;
-        let target = Target {
-            host,
-            port,
-            username: switch.field("username").unwrap_or_default().to_string(),
-            password: switch.field("password").unwrap_or_default().to_string(),
-            known_hosts: self.known_hosts.clone(),
-            connect_timeout: self.options.connect_timeout,
-        };
+        let known_hosts = self.known_hosts.clone();
+        let target =
+            Target::of_switch(switch, SSH_PORT, known_hosts, self.options.connect_timeout)?;
         let shell = Shell::open(&target).await?;
         let mut session = CliSession {
             dialect: self.dialect,

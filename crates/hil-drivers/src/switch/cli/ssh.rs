@@ -19,7 +19,8 @@ use russh::client::{self, Handle};
 use russh::keys::{self, Algorithm, PublicKeyOrCertificate};
 use russh::{cipher, kex, mac, ChannelMsg, Preferred};
 
-use crate::switch::{SwitchError, SwitchErrorKind};
+use crate::address::host_and_port;
+use crate::switch::{SwitchError, SwitchErrorKind, SwitchSpec};
 
 /// Output kept in memory while waiting for a prompt; a switch that prints more without ever
 /// showing a prompt is broken.
@@ -33,6 +34,35 @@ pub struct Target {
     pub password: String,
     pub known_hosts: PathBuf,
     pub connect_timeout: Duration,
+}
+
+impl Target {
+    /// The SSH endpoint and credentials of a registered switch; `hostname` may name a port,
+    /// else `default_port`.
+    pub fn of_switch(
+        switch: &SwitchSpec,
+        default_port: u16,
+        known_hosts: PathBuf,
+        connect_timeout: Duration,
+    ) -> Result<Target, SwitchError> {
+        let (host, port) = switch
+            .field("hostname")
+            .and_then(|h| host_and_port(h, default_port))
+            .ok_or_else(|| {
+                SwitchError::new(
+                    SwitchErrorKind::Rejected,
+                    "the switch's hostname is not host or host:port",
+                )
+            })?;
+        Ok(Target {
+            host,
+            port,
+            username: switch.field("username").unwrap_or_default().to_string(),
+            password: switch.field("password").unwrap_or_default().to_string(),
+            known_hosts,
+            connect_timeout,
+        })
+    }
 }
 
 pub(crate) struct HostKeyCheck {

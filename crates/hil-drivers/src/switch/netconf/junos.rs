@@ -28,13 +28,14 @@ use async_trait::async_trait;
 use regex::Regex;
 use serde_json::Value;
 
-use super::{escape, parse, Netconf};
+use super::{parse, Netconf};
 use crate::address::host_and_port;
 use crate::switch::cli::ssh::Target;
 use crate::switch::{
     DriverOptions, PortChange, PortState, SwitchDriver, SwitchError, SwitchErrorKind,
     SwitchSession, SwitchSpec, VlanOp,
 };
+use crate::xml::escape;
 
 pub const TYPE_URI: &str = "http://schema.massopencloud.org/haas/v0/switches/juniper_junos";
 pub const EXTENSION_NAME: &str = "hil.ext.switches.juniper_junos";
@@ -105,18 +106,13 @@ impl SwitchDriver for JunosDriver {
     }
 
     async fn open(&self, switch: &SwitchSpec) -> Result<Box<dyn SwitchSession>, SwitchError> {
-        let (host, port) = switch
-            .field("hostname")
-            .and_then(|h| host_and_port(h, NETCONF_PORT))
-            .ok_or_else(|| rejected("the switch's hostname is not host or host:port"))?;
-        let target = Target {
-            host,
-            port,
-            username: switch.field("username").unwrap_or_default().to_string(),
-            password: switch.field("password").unwrap_or_default().to_string(),
-            known_hosts: self.known_hosts.clone(),
-            connect_timeout: self.options.connect_timeout,
-        };
+        let known_hosts = self.known_hosts.clone();
+        let target = Target::of_switch(
+            switch,
+            NETCONF_PORT,
+            known_hosts,
+            self.options.connect_timeout,
+        )?;
         let nc = Netconf::open(&target, self.options.command_timeout).await?;
         if !nc.capabilities.iter().any(|c| c.contains(":candidate:1.0")) {
             nc.close().await;

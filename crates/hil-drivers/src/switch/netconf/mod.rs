@@ -247,22 +247,6 @@ fn take_message(pending: &mut Vec<u8>) -> Option<Vec<u8>> {
     Some(message)
 }
 
-/// Text with the five XML special characters escaped, for element text and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// Parses a message as XML. Leading whitespace (left over after the previous marker) is
 /// dropped so that an XML declaration may open the message.
 pub fn parse(text: &str) -> Result<roxmltree::Document<'_>, String> {
@@ -385,12 +369,6 @@ mod tests {
         assert_eq!(take_message(&mut pending).unwrap(), b"\n<b/>");
         assert_eq!(take_message(&mut pending), None);
         assert_eq!(pending, b"<c");
-    }
-
-    #[test]
-    fn special_characters_are_escaped() {
-        assert_eq!(escape("a<b>&\"c'"), "a&lt;b&gt;&amp;&quot;c&apos;");
-        assert_eq!(escape("ge-0/0/1"), "ge-0/0/1");
     }
 
     #[test]

@@ -20,12 +20,13 @@ use regex::Regex;
 
 use super::{
     check_port, child_text, parse_vlan_list, parse_xml, port_state, valid_port_name,
-    validate_common, xml_escape, Http,
+    validate_common, Http,
 };
 use crate::switch::{
     parse_vlan, DriverOptions, PortChange, PortState, SwitchDriver, SwitchError, SwitchErrorKind,
     SwitchSession, SwitchSpec, VlanOp,
 };
+use crate::xml::escape;
 
 pub const TYPE_URI: &str = "http://schema.massopencloud.org/haas/v0/switches/dellnos9";
 
@@ -90,7 +91,7 @@ impl CliKind {
 /// runs them in order, keeping the `interface vlan` context); the text is XML-escaped.
 fn cli_body(kind: CliKind, lines: &[String]) -> String {
     let element = kind.element();
-    let text = xml_escape(&lines.join("\r\n "));
+    let text = escape(&lines.join("\r\n "));
     format!("<input><{element}>{text}</{element}></input>")
 }
 
@@ -109,7 +110,7 @@ fn port_on_body(name: &str) -> String {
     format!(
         "<interface><name>{}</name><portmode><hybrid>true</hybrid></portmode>\
          <switchport></switchport><shutdown>false</shutdown></interface>",
-        xml_escape(name)
+        escape(name)
     )
 }
 
@@ -118,7 +119,7 @@ fn port_shutdown_body(name: &str) -> String {
     format!(
         "<interface><name>{}</name><portmode><hybrid>false</hybrid></portmode>\
          <shutdown>true</shutdown></interface>",
-        xml_escape(name)
+        escape(name)
     )
 }
 
@@ -477,7 +478,7 @@ mod tests {
         );
         let wrapped = format!(
             "<output xmlns=\"http://www.dell.com/ns/dell:0.1/root\"><command>{}</command></output>",
-            xml_escape(text)
+            escape(text)
         );
         assert_eq!(
             parse_switchport(&cli_output(&wrapped)).unwrap().native,

@@ -292,22 +292,6 @@ fn first_line(body: &str) -> String {
     }
 }
 
-/// Escapes text for an XML element's content or attribute.
-pub(crate) fn xml_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
 /// Parses a switch's XML answer; a body that is not XML is a switch error, not a panic (HIL's
 /// parse errors killed its daemon).
 pub(crate) fn parse_xml(body: &str) -> Result<roxmltree::Document<'_>, SwitchError> {
@@ -463,7 +447,6 @@ mod tests {
 
     #[test]
     fn rest_xml_escape_and_paths() {
-        assert_eq!(xml_escape("a<b>&\"'"), "a&lt;b&gt;&amp;&quot;&apos;");
         let doc = parse_xml("<a xmlns='urn:x'><b><c>7</c></b><d/></a>").unwrap();
         let root = doc.root_element();
         assert_eq!(

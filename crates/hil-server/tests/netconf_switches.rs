@@ -141,11 +141,7 @@ async fn juniper_junos_against_the_els_emulator() {
     assert_eq!(read(&fs, "ge-0/0/1"), trunk(&[b], None));
 
     // A port the switch lacks fails with the switch's words too.
-    s.cabled_node("n2", "sw", "ge-0/0/200").await;
-    s.reserve("p", "n2").await;
-    let action = connect(&s, "n2", "net-a", "vlan/native").await;
-    assert_eq!(action["status"], "ERROR", "{action}");
-    let error = action["error"].as_str().unwrap();
+    let error = s.refused_connect("n2", "ge-0/0/200", "net-a").await;
     assert!(error.contains("port value outside range"), "{error}");
     assert!(!error.contains(&fs.password), "{error}");
 

@@ -329,17 +329,9 @@ async fn ios_story(model: &str) {
     assert_eq!(node["nics"][0]["networks"], json!({}));
 
     // A port the switch does not have fails with the switch's words.
-    s.cabled_node("n2", "sw", "GigabitEthernet1/0/9").await;
-    s.reserve("p", "n2").await;
-    let action = s
-        .queued(
-            "POST",
-            "/v0/node/n2/nic/eth0/connect_network",
-            Some(json!({"network": "net-a"})),
-        )
+    let error = s
+        .refused_connect("n2", "GigabitEthernet1/0/9", "net-a")
         .await;
-    assert_eq!(action["status"], "ERROR", "{action}");
-    let error = action["error"].as_str().unwrap();
     assert!(error.contains("Invalid input"), "{error}");
     assert!(!error.contains(&fs.password), "{error}");
     let log = lab::log_text();
@@ -521,17 +513,7 @@ async fn brocade_icx_against_the_fastiron_emulator() {
 
     // A port the switch does not have fails with the switch's words, and the session is left
     // in global configuration mode for the next change.
-    s.cabled_node("n2", "sw", "1/1/9").await;
-    s.reserve("p", "n2").await;
-    let action = s
-        .queued(
-            "POST",
-            "/v0/node/n2/nic/eth0/connect_network",
-            Some(json!({"network": "net-b"})),
-        )
-        .await;
-    assert_eq!(action["status"], "ERROR", "{action}");
-    let error = action["error"].as_str().unwrap();
+    let error = s.refused_connect("n2", "1/1/9", "net-b").await;
     assert!(error.contains("Invalid input -> 1/1/9"), "{error}");
     assert!(!error.contains(&fs.password), "{error}");
     connect(&s, "net-b", &format!("vlan/{b}")).await;

@@ -83,17 +83,7 @@ async fn plays(vendor: &'static Vendor, ports: [&str; 2], missing: &str) {
     let saves = sw.lines().iter().filter(|l| *l == vendor.save.0).count();
     assert!(saves >= 5, "{saves} saves for 5 batches");
 
-    s.cabled_node("n2", "sw", missing).await;
-    s.reserve("p", "n2").await;
-    let action = s
-        .queued(
-            "POST",
-            "/v0/node/n2/nic/eth0/connect_network",
-            Some(json!({"network": "net-b"})),
-        )
-        .await;
-    assert_eq!(action["status"], "ERROR", "{action}");
-    let error = action["error"].as_str().unwrap();
+    let error = s.refused_connect("n2", missing, "net-b").await;
     let words = (vendor.no_such_port)(missing);
     assert!(error.contains(&words), "{error} lacks {words:?}");
     assert!(!error.contains(&sw.password), "{error}");

@@ -377,6 +377,26 @@ impl TestServer {
         .await;
     }
 
+    /// Cables a new node `node` (nic `eth0`) to `port` of switch `sw`, reserves it for project
+    /// `p` and connects it to `network`, which the switch must refuse. Returns the failed
+    /// action's error.
+    pub async fn refused_connect(&self, node: &str, port: &str, network: &str) -> String {
+        self.cabled_node(node, "sw", port).await;
+        self.reserve("p", node).await;
+        let action = self
+            .queued(
+                "POST",
+                &format!("/v0/node/{node}/nic/eth0/connect_network"),
+                Some(json!({"network": network})),
+            )
+            .await;
+        assert_eq!(action["status"], "ERROR", "{action}");
+        action["error"]
+            .as_str()
+            .expect("an error message")
+            .to_string()
+    }
+
     pub async fn network(&self, name: &str, owner: &str, access: &str, net_id: &str) {
         self.ok(
             "PUT",

@@ -98,6 +98,8 @@ pub enum AuthBackend {
     Database,
     /// Everyone is an administrator. Development only (`hil.ext.auth.null`).
     Null,
+    /// OpenStack Keystone tokens in `X-Auth-Token` (`hil.ext.auth.keystone`).
+    Keystone,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -127,6 +129,70 @@ pub struct AuthConfig {
     pub bootstrap_admin: String,
     /// Password of that administrator. Empty: `HIL_ADMIN_PASSWORD`, else generated and printed.
     pub bootstrap_password: Option<String>,
+    /// The Keystone backend's settings (`[auth.keystone]`).
+    pub keystone: KeystoneConfig,
+}
+
+/// Which HIL project a Keystone project is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProjectMatch {
+    /// HIL's rule: the HIL project's name is the Keystone project's id.
+    Id,
+    /// The HIL project's name is the Keystone project's name (unique within its domain).
+    Name,
+}
+
+/// Keystone: where it is, HIL's service account there (which validates callers' tokens), and
+/// how validated tokens are cached.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KeystoneConfig {
+    /// Keystone's v3 endpoint, e.g. `https://keystone.example:5000/v3`.
+    pub auth_url: String,
+    pub username: String,
+    pub password: String,
+    pub project_name: String,
+    pub user_domain_name: String,
+    pub project_domain_name: String,
+    /// The role that makes a caller a HIL administrator (in whatever project the token is for).
+    pub admin_role: String,
+    pub project_match: ProjectMatch,
+    /// A validated token is asked about again after this long, so a revoked token stops
+    /// working within it (seconds; 0: every request asks Keystone).
+    pub revalidate_secs: u64,
+    /// Tokens remembered at most.
+    pub cache_capacity: usize,
+    /// Limit for one request to Keystone (seconds).
+    pub timeout_secs: f64,
+}
+
+impl Default for KeystoneConfig {
+    fn default() -> Self {
+        KeystoneConfig {
+            auth_url: String::new(),
+            username: String::new(),
+            password: String::new(),
+            project_name: "service".into(),
+            user_domain_name: "Default".into(),
+            project_domain_name: "Default".into(),
+            admin_role: "admin".into(),
+            project_match: ProjectMatch::Id,
+            revalidate_secs: 60,
+            cache_capacity: 10_000,
+            timeout_secs: 5.0,
+        }
+    }
+}
+
+impl fmt::Debug for KeystoneConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeystoneConfig")
+            .field("auth_url", &self.auth_url)
+            .field("username", &self.username)
+            .field("project_name", &self.project_name)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for AuthConfig {
@@ -143,6 +209,7 @@ impl Default for AuthConfig {
             trusted_proxies: Vec::new(),
             bootstrap_admin: "admin".into(),
             bootstrap_password: None,
+            keystone: KeystoneConfig::default(),
         }
     }
 }
@@ -572,6 +639,9 @@ impl Config {
         }
         self.validate_obm()?;
         self.validate_limits()?;
+        if self.auth.backend == AuthBackend::Keystone {
+            self.validate_keystone()?;
+        }
         let hn = &self.headnode;
         if !(hn.command_timeout_secs > 0.0 && hn.command_timeout_secs <= 3600.0) {
             return Err("headnode.command_timeout_secs must be in (0, 3600]".into());
@@ -582,6 +652,29 @@ impl Config {
         if self.maintenance.project.is_some() != self.maintenance.url.is_some() {
             // Logging is not set up yet while the config loads.
             eprintln!("Warning: maintenance: only one of project and url is set; detaching nodes will fail as in HIL");
+        }
+        Ok(())
+    }
+
+    fn validate_keystone(&self) -> Result<(), String> {
+        let k = &self.auth.keystone;
+        let url =
+            reqwest::Url::parse(&k.auth_url).map_err(|e| format!("auth.keystone.auth_url: {e}"))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err("auth.keystone.auth_url must be an http(s) URL".into());
+        }
+        for (name, value) in [
+            ("username", &k.username),
+            ("password", &k.password),
+            ("project_name", &k.project_name),
+            ("admin_role", &k.admin_role),
+        ] {
+            if value.is_empty() {
+                return Err(format!("auth.keystone.{name} must be set"));
+            }
+        }
+        if !(k.timeout_secs > 0.0 && k.timeout_secs <= 600.0) {
+            return Err("auth.keystone.timeout_secs must be in (0, 600]".into());
         }
         Ok(())
     }

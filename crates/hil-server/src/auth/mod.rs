@@ -2,6 +2,7 @@
 //! and may it act for project P.
 
 mod cache;
+pub mod keystone;
 mod throttle;
 
 use std::net::IpAddr;
@@ -10,11 +11,12 @@ use std::time::Duration;
 use axum::http::HeaderMap;
 use base64::Engine;
 
-use crate::config::{AuthBackend, AuthConfig};
+use crate::config::{AuthBackend, AuthConfig, ProjectMatch};
 use crate::error::{ApiError, ApiResult};
 use crate::password;
 use crate::store::{self, Conn, Store};
 use cache::CredentialCache;
+use keystone::Keystone;
 use throttle::FailedLogins;
 
 /// How long a login waits for a password-checking thread before it is answered 503.
@@ -37,6 +39,8 @@ pub struct Caller {
     pub is_admin: bool,
     /// The database user, when the database backend authenticated one.
     pub user_id: Option<i64>,
+    /// The one project a Keystone token is scoped to (HIL's project id), for a non-admin.
+    pub project_id: Option<i64>,
 }
 
 impl Caller {
@@ -44,6 +48,7 @@ impl Caller {
         Caller {
             is_admin: false,
             user_id: None,
+            project_id: None,
         }
     }
 
@@ -51,6 +56,7 @@ impl Caller {
         Caller {
             is_admin: true,
             user_id: None,
+            project_id: None,
         }
     }
 
@@ -62,6 +68,7 @@ impl Caller {
         }
         match (self.user_id, project_id) {
             (Some(user), Some(project)) => Ok(store::users::is_member(c, user, project).await?),
+            (None, Some(project)) => Ok(self.project_id == Some(project)),
             _ => Ok(false),
         }
     }
@@ -74,6 +81,9 @@ pub struct Authenticator {
     rejected: CredentialCache,
     failures: FailedLogins,
     checker: password::Checker,
+    /// Set with the Keystone backend.
+    keystone: Option<Keystone>,
+    project_match: ProjectMatch,
 }
 
 impl Authenticator {
@@ -85,6 +95,9 @@ impl Authenticator {
             rejected: CredentialCache::new(Duration::from_secs(config.rejected_cache_secs)),
             failures: FailedLogins::new(config),
             checker: password::Checker::new(config.password_checks),
+            keystone: (config.backend == AuthBackend::Keystone)
+                .then(|| Keystone::new(&config.keystone)),
+            project_match: config.keystone.project_match,
         }
     }
 
@@ -93,6 +106,7 @@ impl Authenticator {
         match self.backend {
             AuthBackend::Database => "hil.ext.auth.database",
             AuthBackend::Null => "hil.ext.auth.null",
+            AuthBackend::Keystone => "hil.ext.auth.keystone",
         }
     }
 
@@ -113,12 +127,46 @@ impl Authenticator {
         let outcome = match self.backend {
             AuthBackend::Null => Some(Caller::admin()),
             AuthBackend::Database => self.check_basic(store, headers, client).await?,
+            AuthBackend::Keystone => self.check_token(store, headers).await?,
         };
         match outcome {
             Some(caller) => Ok(caller),
             None if self.require_authentication => Err(ApiError::auth_required()),
             None => Ok(Caller::anonymous()),
         }
+    }
+
+    /// A Keystone token: an admin role makes an administrator; otherwise the token's project
+    /// must be a HIL project (HIL's rule: named after the Keystone project's id), and the caller
+    /// acts for it alone.
+    async fn check_token(&self, store: &Store, headers: &HeaderMap) -> ApiResult<Option<Caller>> {
+        let (Some(keystone), Some(token)) = (&self.keystone, auth_token(headers)) else {
+            return Ok(None);
+        };
+        let Some(identity) = keystone.identify(token).await? else {
+            tracing::info!("Keystone does not know the caller's token");
+            return Ok(None);
+        };
+        if identity.is_admin {
+            return Ok(Some(Caller::admin()));
+        }
+        let Some((id, name)) = identity.project else {
+            return Ok(None); // an unscoped token names no project to act for
+        };
+        let label = match self.project_match {
+            ProjectMatch::Id => id,
+            ProjectMatch::Name => name,
+        };
+        let project =
+            store::projects::id_by_label(&mut *store.single_read().await?, &label).await?;
+        if project.is_none() {
+            tracing::info!(project = %label, "a Keystone token for a project HIL does not have");
+        }
+        Ok(project.map(|project| Caller {
+            is_admin: false,
+            user_id: None,
+            project_id: Some(project),
+        }))
     }
 
     async fn check_basic(
@@ -142,6 +190,7 @@ impl Authenticator {
         Ok(user.filter(|_| verified).map(|user| Caller {
             is_admin: user.is_admin,
             user_id: Some(user.id),
+            project_id: None,
         }))
     }
 
@@ -227,6 +276,16 @@ impl Authenticator {
 /// The password threads stayed saturated for longer than a caller waits.
 fn checker_busy(_: password::Busy) -> ApiError {
     ApiError::Unavailable("Too many passwords are being checked; try again.".into())
+}
+
+/// `X-Auth-Token`, when present and not empty.
+fn auth_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get("x-auth-token")?
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
 }
 
 /// Decodes `Authorization: Basic base64(user:password)`.

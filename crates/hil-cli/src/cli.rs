@@ -18,6 +18,12 @@ Environment:
 Flags win over the environment, which wins over the config file
 (~/.config/hil/config.toml: endpoint, username, password).
 
+Servers that use Keystone: without a HIL user, the usual OpenStack
+variables get a token (OS_AUTH_URL, OS_USERNAME, OS_PASSWORD,
+OS_PROJECT_NAME, OS_USER_DOMAIN_NAME or _ID, OS_PROJECT_DOMAIN_NAME or _ID),
+or OS_CLOUD picks an entry of clouds.yaml (./, ~/.config/openstack/,
+/etc/openstack/; OS_CLIENT_CONFIG_FILE names another file).
+
 Exit status: 0 on success, 1 when HIL refuses a call or cannot be reached,
 2 on a usage error.";
 

@@ -5,6 +5,7 @@ mod commands;
 #[cfg(test)]
 mod docs;
 mod error;
+mod openstack;
 mod output;
 mod secret;
 mod settings;
@@ -42,6 +43,8 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     let mut client = hil_client::Client::new(&settings.endpoint)?;
     if let Some((user, password)) = &settings.credentials {
         client = client.with_basic_auth(user, password);
+    } else if let Some(keystone) = &settings.keystone {
+        client = client.with_token(&keystone.issue_token().await?);
     }
     let ctx = commands::Ctx {
         client,

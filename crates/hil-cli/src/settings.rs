@@ -1,5 +1,7 @@
 //! Where the endpoint and credentials come from: flags, then the environment (HIL's
-//! `HIL_ENDPOINT`, `HIL_USERNAME`, `HIL_PASSWORD`), then `~/.config/hil/config.toml`.
+//! `HIL_ENDPOINT`, `HIL_USERNAME`, `HIL_PASSWORD`), then `~/.config/hil/config.toml`. Without
+//! a HIL user, OpenStack's `OS_*` variables (or `OS_CLOUD`) give Keystone credentials, as in
+//! HIL's client.
 
 use std::path::{Path, PathBuf};
 
@@ -24,6 +26,8 @@ pub struct Layer {
 pub struct Settings {
     pub endpoint: String,
     pub credentials: Option<(String, String)>,
+    /// Keystone credentials, used when there is no HIL user.
+    pub keystone: Option<hil_client::keystone::Credentials>,
 }
 
 /// A user was chosen but no source holds their password.
@@ -57,6 +61,7 @@ pub fn merge(flags: Layer, env: Layer, file: Layer) -> Result<Resolved, CliError
         return Ok(Resolved::Ready(Settings {
             endpoint,
             credentials: None,
+            keystone: None,
         }));
     };
     let password = flags.password.clone().or_else(|| {
@@ -69,6 +74,7 @@ pub fn merge(flags: Layer, env: Layer, file: Layer) -> Result<Resolved, CliError
         Some(password) => Resolved::Ready(Settings {
             endpoint,
             credentials: Some((username, password)),
+            keystone: None,
         }),
         None => Resolved::NeedPassword { endpoint, username },
     })
@@ -92,12 +98,17 @@ pub fn resolve(global: &GlobalArgs) -> Result<Settings, CliError> {
     };
     let file = load_file(global.config.as_deref())?;
     match merge(flags, env, file)? {
+        Resolved::Ready(s) if s.credentials.is_none() => Ok(Settings {
+            keystone: crate::openstack::from_environment()?,
+            ..s
+        }),
         Resolved::Ready(s) => Ok(s),
         Resolved::NeedPassword { endpoint, username } if secret::stdin_is_terminal() => {
             let password = secret::prompt(&format!("Password for {username}: "))?;
             Ok(Settings {
                 endpoint,
                 credentials: Some((username, password)),
+                keystone: None,
             })
         }
         Resolved::NeedPassword { username, .. } => Err(CliError::Usage(format!(

@@ -50,6 +50,10 @@ pub enum Error {
     #[error("cannot reach HIL at {endpoint}: {reason}")]
     Unreachable { endpoint: String, reason: String },
 
+    /// Keystone could not be reached, or refused the credentials.
+    #[error("{0}")]
+    Keystone(String),
+
     /// The server answered success with a body this client does not understand.
     #[error("unexpected answer from HIL (HTTP {status}): {reason}")]
     InvalidResponse { status: u16, reason: String },

@@ -28,6 +28,7 @@
 //! `type`, its `msg` and the HTTP status.
 
 mod error;
+pub mod keystone;
 mod wait;
 
 use std::collections::BTreeMap;
@@ -65,19 +66,25 @@ impl NodeFilter {
     }
 }
 
-/// HTTP basic credentials. `Debug` never shows the password.
+/// What a request is authenticated with. `Debug` never shows the password or the token.
 #[derive(Clone)]
-struct Credentials {
-    username: String,
-    password: String,
+enum Credentials {
+    /// HTTP basic (HIL's database backend).
+    Basic { username: String, password: String },
+    /// A Keystone token in `X-Auth-Token`.
+    Token(String),
 }
 
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credentials")
-            .field("username", &self.username)
-            .field("password", &"<redacted>")
-            .finish()
+        match self {
+            Credentials::Basic { username, .. } => f
+                .debug_struct("Basic")
+                .field("username", username)
+                .field("password", &"<redacted>")
+                .finish(),
+            Credentials::Token(_) => f.write_str("Token(<redacted>)"),
+        }
     }
 }
 
@@ -135,10 +142,17 @@ impl Client {
 
     /// Sends HTTP basic credentials with every request.
     pub fn with_basic_auth(mut self, username: &str, password: &str) -> Client {
-        self.credentials = Some(Credentials {
+        self.credentials = Some(Credentials::Basic {
             username: username.to_string(),
             password: password.to_string(),
         });
+        self
+    }
+
+    /// Sends a Keystone token (`X-Auth-Token`) with every request, for servers using the
+    /// Keystone backend. [`keystone::Credentials::issue_token`] gets one.
+    pub fn with_token(mut self, token: &str) -> Client {
+        self.credentials = Some(Credentials::Token(token.to_string()));
         self
     }
 
@@ -179,7 +193,10 @@ impl Client {
     fn request(&self, method: Method, url: Url) -> reqwest::RequestBuilder {
         let req = self.http.request(method, url);
         match &self.credentials {
-            Some(c) => req.basic_auth(&c.username, Some(&c.password)),
+            Some(Credentials::Basic { username, password }) => {
+                req.basic_auth(username, Some(password))
+            }
+            Some(Credentials::Token(token)) => req.header("X-Auth-Token", token),
             None => req,
         }
     }

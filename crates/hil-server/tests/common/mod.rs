@@ -47,6 +47,8 @@ pub struct TestServer {
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<Result<(), String>>>,
     http: reqwest::Client,
+    /// With the Keystone backend: the administrator's token, which `admin` and `ok` send.
+    pub admin_token: Option<String>,
 }
 
 /// Base configuration for tests: fast worker polling, known admin password.
@@ -106,6 +108,7 @@ impl TestServer {
             stop: Some(stop),
             handle: Some(handle),
             http: reqwest::Client::new(),
+            admin_token: None,
         }
     }
 
@@ -146,6 +149,25 @@ impl TestServer {
         Resp::read(resp).await
     }
 
+    /// Sends a request with a Keystone token in `X-Auth-Token` (None = no token).
+    pub async fn call_token(
+        &self,
+        token: Option<&str>,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> Resp {
+        let method = Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = self.http.request(method, format!("{}{}", self.url, path));
+        if let Some(token) = token {
+            req = req.header("X-Auth-Token", token);
+        }
+        if let Some(b) = body {
+            req = req.body(b.to_string());
+        }
+        Resp::read(req.send().await.expect("request")).await
+    }
+
     pub async fn raw(
         &self,
         user: Option<(&str, &str)>,
@@ -166,7 +188,10 @@ impl TestServer {
 
     /// As the administrator.
     pub async fn admin(&self, method: &str, path: &str, body: Option<Value>) -> Resp {
-        self.call(Some(ADMIN), method, path, body).await
+        match &self.admin_token {
+            Some(token) => self.call_token(Some(token), method, path, body).await,
+            None => self.call(Some(ADMIN), method, path, body).await,
+        }
     }
 
     /// As the administrator, expecting success.

@@ -8,7 +8,10 @@
 # one-off setup (db_sync, fernet_setup, credential_setup, bootstrap of user `admin` with
 # project `admin` and the roles admin, manager, member, reader and service), then replaces
 # itself with gunicorn serving the v3 API on 127.0.0.1:PORT in the foreground. Kill the
-# process group to stop it: gunicorn's worker is a child of this process.
+# process group to stop it: gunicorn's worker is a child of that process.
+#
+# With KEYSTONE_WATCH_PID set, gunicorn runs as this script's child instead, and the script
+# stops it (within about a second) once that process is gone.
 #
 # The admin password comes from the environment (keystone-manage reads it from there as
 # OS_BOOTSTRAP_PASSWORD), so it never appears in a command line.
@@ -68,5 +71,12 @@ printf '%s\n' 'import sys' 'sys.argv = sys.argv[:1]' \
   'from keystone.wsgi.api import application  # noqa: E402,F401' > "$dir/ks_app.py"
 
 export OS_KEYSTONE_CONFIG_FILES="$dir/keystone.conf"
-exec "$venv/bin/gunicorn" --chdir "$dir" --bind "127.0.0.1:$port" --workers 1 --threads 4 --no-control-socket \
-  --pid "$dir/gunicorn.pid" ks_app:application
+set -- "$venv/bin/gunicorn" --chdir "$dir" --bind "127.0.0.1:$port" --workers 1 --threads 4 \
+  --no-control-socket --pid "$dir/gunicorn.pid" ks_app:application
+[ -n "${KEYSTONE_WATCH_PID:-}" ] || exec "$@"
+# Stop with the watched process (the test binary), even when it dies without cleaning up.
+"$@" &
+server=$!
+while kill -0 "$KEYSTONE_WATCH_PID" 2>/dev/null && kill -0 "$server" 2>/dev/null; do sleep 1; done
+kill "$server" 2>/dev/null || true
+wait "$server"

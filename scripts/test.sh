@@ -59,6 +59,7 @@ pg_reachable() {
 # Lab peers: real programs the driver tests talk to (lab/ and the tests' common/ modules).
 FS_VENV=${HIL_FAKESWITCH_VENV:-$HOME/.cache/hil-lab/venv-fs}
 SUSHY_VENV=${HIL_SUSHY_VENV:-$HOME/.cache/hil-lab/venv-sushy}
+KEYSTONE_VENV=${HIL_KEYSTONE_VENV:-$HOME/.cache/hil-lab/venv-keystone}
 ensure_lab_peers() {
   local c missing=""
   for c in ovsdb-server ovs-vswitchd ovs-vsctl ethtool ping ip; do
@@ -102,6 +103,13 @@ ensure_lab_peers() {
       'twisted[conch]==26.10.0' paramiko==5.1.0 2>&1 | grep -v "dependency resolver\|requires Twisted" || true
   fi
   export HIL_FAKESWITCH_PYTHON="$FS_VENV/bin/python"
+  # OpenStack Keystone for the keystone auth backend (lab/keystone.sh serves it).
+  if ! "$KEYSTONE_VENV/bin/python" -c 'import keystone, gunicorn' 2>/dev/null; then
+    log "creating the Keystone venv in $KEYSTONE_VENV"
+    python3 -m venv "$KEYSTONE_VENV" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$KEYSTONE_VENV"; }
+    "$KEYSTONE_VENV/bin/pip" install -q keystone==30.0.0 gunicorn==27.0.1
+  fi
+  export HIL_KEYSTONE_VENV="$KEYSTONE_VENV"
   # Namespaces and OVS need root. As root every lab test must run; otherwise they skip.
   if [ "$(id -u)" = 0 ]; then
     export HIL_LAB_REQUIRED=1

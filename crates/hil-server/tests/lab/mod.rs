@@ -9,6 +9,7 @@
 
 pub mod fakeswitch;
 pub mod ipmi;
+pub mod keystone;
 pub mod libvirt;
 pub mod ovs;
 pub mod rest_switch;

@@ -3,6 +3,15 @@
 
 #[path = "../../hil-server/tests/common/mod.rs"]
 mod common;
+/// The Keystone lab of the server's tests, and the plumbing it finds in its parent module.
+#[allow(dead_code)]
+#[path = "../../hil-server/tests/lab/keystone.rs"]
+mod keystone;
+#[allow(dead_code)]
+#[path = "../../hil-server/tests/lab/support.rs"]
+mod support;
+#[allow(unused_imports)]
+use support::*;
 
 use std::path::Path;
 use std::process::Stdio;
@@ -1035,5 +1044,83 @@ async fn wait_shows_a_spinner_only_on_a_terminal() {
     .await;
     out.ok();
     assert!(!out.stdout.contains("waiting"));
+    s.shutdown().await;
+}
+
+/// A tenant of a Keystone-backed server works with the usual OpenStack variables, or with an
+/// entry of clouds.yaml; bad or missing credentials end in one clear line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenant_workflow_with_keystone_credentials() {
+    let Some(ks) = keystone::Keystone::start().await else {
+        return;
+    };
+    let physics = ks.project("physics").await;
+    ks.user("alice", "alice-pw", "member", &[&physics]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = common::test_config(dir.path()).await;
+    ks.configure(&mut config.auth).await;
+    let mut s = TestServer::start_with(dir, config, true).await;
+    s.admin_token = Some(ks.admin_token().await);
+    // The operator, through the API: a cabled node in the project named after physics' id.
+    s.switch("sw0").await;
+    s.cabled_node("n1", "sw0", "gi1/0/1").await;
+    s.project(&physics).await;
+    s.reserve(&physics, "n1").await;
+
+    fn os<'a>(hil: Hil<'a>, auth_url: &str) -> Hil<'a> {
+        hil.env("OS_AUTH_URL", auth_url)
+            .env("OS_USERNAME", "alice")
+            .env("OS_PROJECT_NAME", "physics")
+            .env("OS_USER_DOMAIN_NAME", "Default")
+            .env("OS_PROJECT_DOMAIN_ID", "default")
+    }
+    let url = ks.url();
+    let alice = os(Hil::new(&s, None), &url).env("OS_PASSWORD", "alice-pw");
+    let nodes = alice.run(&["project", "node", "list", &physics]).await;
+    assert!(nodes.ok().contains("n1"), "{nodes:#?}");
+    alice
+        .run(&["network", "create", "pnet", &physics])
+        .await
+        .ok();
+    let out = alice
+        .run(&["node", "network", "connect", "n1", "eth0", "pnet", "--wait"])
+        .await;
+    assert!(out.ok().contains("DONE"), "{out:#?}");
+    let shown = alice.run(&["node", "show", "n1"]).await;
+    assert!(shown.ok().contains("pnet(vlan/native)"), "{shown:#?}");
+    // Admin-only calls stay refused for a member.
+    alice
+        .run(&["switch", "list"])
+        .await
+        .fails(1, "administrator-only");
+
+    // clouds.yaml, with the password from the environment.
+    let yaml = format!(
+        "clouds:\n  moc:\n    auth:\n      auth_url: {}\n      username: alice\n      \
+         project_name: physics\n      user_domain_name: Default\n      \
+         project_domain_name: Default\n",
+        ks.url()
+    );
+    let clouds = s.dir.path().join("clouds.yaml");
+    std::fs::write(&clouds, yaml).unwrap();
+    let cloud = Hil::new(&s, None)
+        .env("OS_CLOUD", "moc")
+        .env("OS_CLIENT_CONFIG_FILE", clouds.to_str().unwrap())
+        .env("OS_PASSWORD", "alice-pw");
+    let networks = cloud
+        .run(&["project", "list-networks", &physics, "--json"])
+        .await;
+    assert_eq!(networks.json(), json!(["pnet"]));
+
+    // A wrong password: Keystone's refusal, in one line, exit 1; no password echoed.
+    let wrong = os(Hil::new(&s, None), &url).env("OS_PASSWORD", "not-alice-pw");
+    let out = wrong.run(&["project", "node", "list", &physics]).await;
+    out.fails(1, "refused alice (HTTP 401)");
+    assert!(!out.stderr.contains("not-alice-pw"));
+    // Something missing: a usage error naming it.
+    os(Hil::new(&s, None), &url)
+        .run(&["node", "list", "free"])
+        .await
+        .fails(2, "OS_PASSWORD");
     s.shutdown().await;
 }

@@ -8,21 +8,16 @@ mod lab;
 use std::time::{Duration, Instant};
 
 use common::*;
-use hil_server::config::{AuthBackend, Config, ProjectMatch};
+use hil_server::config::ProjectMatch;
 use lab::keystone::Keystone;
 use serde_json::{json, Value};
 
 /// A server that takes `ks`'s tokens, HIL projects named as `project_match` says.
 async fn server(ks: &Keystone, project_match: ProjectMatch, revalidate_secs: u64) -> TestServer {
-    let (username, password, project_name) = ks.service_user().await;
     let dir = tempfile::tempdir().unwrap();
-    let mut config: Config = test_config(dir.path()).await;
-    config.auth.backend = AuthBackend::Keystone;
+    let mut config = test_config(dir.path()).await;
+    ks.configure(&mut config.auth).await;
     let k = &mut config.auth.keystone;
-    k.auth_url = ks.url();
-    k.username = username;
-    k.password = password;
-    k.project_name = project_name;
     k.project_match = project_match;
     k.revalidate_secs = revalidate_secs;
     k.timeout_secs = 3.0;
@@ -39,7 +34,12 @@ async fn eventually(s: &TestServer, token: &str, path: &str, status: u16, within
         if r.status == status {
             return;
         }
-        assert!(Instant::now() < deadline, "{path}: still {} {}", r.status, r.text);
+        assert!(
+            Instant::now() < deadline,
+            "{path}: still {} {}",
+            r.status,
+            r.text
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
@@ -103,7 +103,13 @@ async fn keystone_tokens_follow_hils_rules() {
         ("alice (physics)", Some(&alice), 200, 401, 401),
         ("bob (chem)", Some(&bob), 401, 200, 401),
         ("root (admin)", Some(&root), 200, 200, 200),
-        ("alice (biology, not in HIL)", Some(&alice_bio), 401, 401, 401),
+        (
+            "alice (biology, not in HIL)",
+            Some(&alice_bio),
+            401,
+            401,
+            401,
+        ),
     ];
     for (who, token, physics_status, chem_status, admin_status) in cases {
         let r = s.call_token(token, "GET", &phys_nodes, None).await;
@@ -118,7 +124,11 @@ async fn keystone_tokens_follow_hils_rules() {
         let r = s
             .call_token(token, "GET", "/v0/active_extensions", None)
             .await;
-        assert_eq!(r.status, admin_status, "{who} active_extensions: {}", r.text);
+        assert_eq!(
+            r.status, admin_status,
+            "{who} active_extensions: {}",
+            r.text
+        );
     }
 
     // A member changes its own project, and only its own.
@@ -128,8 +138,9 @@ async fn keystone_tokens_follow_hils_rules() {
     let (path, body) = network("chem-net", &chem);
     let r = s.call_token(Some(&alice), "PUT", &path, Some(body)).await;
     assert_eq!(r.status, 401, "{}", r.text);
+    let obmd = json!({"obmd": {"uri": "http://obmd/n-new", "admin_token": "t"}});
     let r = s
-        .call_token(Some(&alice), "PUT", "/v0/node/n-new", Some(json!({})))
+        .call_token(Some(&alice), "PUT", "/v0/node/n-new", Some(obmd))
         .await;
     assert_eq!(r.status, 401, "node_register is for admins: {}", r.text);
     let networks = s.ok("GET", "/v0/networks", None).await;
@@ -179,5 +190,28 @@ async fn projects_may_match_by_name() {
     let msg = r.json["msg"].as_str().unwrap();
     assert!(msg.contains("Keystone"), "{msg}");
     assert!(started.elapsed() < Duration::from_secs(4), "no hang");
+    s.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn expired_tokens_are_refused() {
+    // Every token of this Keystone, HIL's own service token included, lives 4 to 5 s.
+    let Some(ks) = Keystone::start_with_expiry(5).await else {
+        return;
+    };
+    let physics = ks.project("physics").await;
+    ks.user("alice", "alice-pw", "member", &[&physics]).await;
+    let s = server(&ks, ProjectMatch::Id, 60).await;
+    s.project(&physics).await;
+    let path = format!("/v0/project/{physics}/nodes");
+    let alice = ks.token("alice", "alice-pw", "physics").await;
+    let r = s.call_token(Some(&alice), "GET", &path, None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // Remembered only until the token expires, however long revalidate_secs is.
+    eventually(&s, &alice, &path, 401, Duration::from_secs(8)).await;
+    // A new token works: HIL renews its own expired service token by itself.
+    let again = ks.token("alice", "alice-pw", "physics").await;
+    let r = s.call_token(Some(&again), "GET", &path, None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
     s.shutdown().await;
 }

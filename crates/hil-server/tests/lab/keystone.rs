@@ -442,6 +442,17 @@ impl Keystone {
             .clone()
     }
 
+    /// Points a HIL server's configuration at this Keystone: the Keystone backend with
+    /// [`Keystone::service_user`]'s credentials.
+    pub async fn configure(&self, auth: &mut hil_server::config::AuthConfig) {
+        let (username, password, project_name) = self.service_user().await;
+        auth.backend = hil_server::config::AuthBackend::Keystone;
+        auth.keystone.auth_url = self.url();
+        auth.keystone.username = username;
+        auth.keystone.password = password;
+        auth.keystone.project_name = project_name;
+    }
+
     /// Validates `token` as HIL's server would: `GET /v3/auth/tokens` with a fresh token of
     /// [`Keystone::service_user`]. Returns the status and the JSON body (200 with
     /// `{"token": {…}}`, or 404 with `{"error": {…}}`).

@@ -71,7 +71,9 @@ printf '%s\n' 'import sys' 'sys.argv = sys.argv[:1]' \
   'from keystone.wsgi.api import application  # noqa: E402,F401' > "$dir/ks_app.py"
 
 export OS_KEYSTONE_CONFIG_FILES="$dir/keystone.conf"
-set -- "$venv/bin/gunicorn" --chdir "$dir" --bind "127.0.0.1:$port" --workers 1 --threads 4 \
+# One thread: Keystone on SQLite answered some concurrent token issues with HTTP 500
+# (the test matrix issues a service token per server, many at once).
+set -- "$venv/bin/gunicorn" --chdir "$dir" --bind "127.0.0.1:$port" --workers 1 --threads 1 \
   --no-control-socket --pid "$dir/gunicorn.pid" ks_app:application
 [ -n "${KEYSTONE_WATCH_PID:-}" ] || exec "$@"
 # Stop with the watched process (the test binary), even when it dies without cleaning up.

@@ -130,6 +130,9 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 log "tests on SQLite"
 HIL_TEST_DB=sqlite cargo test --workspace
 
+log "the authorization matrix on Keystone tokens"
+HIL_TEST_DB=sqlite HIL_TEST_AUTH=keystone cargo test -p hil-server --test authz
+
 if ! pg_reachable; then
   start_private_postgres
 fi

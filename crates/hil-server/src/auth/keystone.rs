@@ -28,6 +28,9 @@ use crate::error::{ApiError, ApiResult};
 /// A service token this close to its expiry is replaced before use.
 const SERVICE_TOKEN_MARGIN: Duration = Duration::from_secs(60);
 
+/// The pause before repeating a request Keystone failed with a server error.
+const SERVER_ERROR_PAUSE: Duration = Duration::from_millis(250);
+
 /// What a valid token says about its holder.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
@@ -96,14 +99,13 @@ impl Keystone {
 
     async fn validate(&self, token: &str, fresh_service_token: bool) -> ApiResult<Validation> {
         let service = self.service_token(fresh_service_token).await?;
-        let response = self
-            .http
-            .get(format!("{}/auth/tokens?nocatalog", self.base))
-            .header("X-Auth-Token", service)
-            .header("X-Subject-Token", token)
-            .send()
-            .await
-            .map_err(|e| unreachable(&e))?;
+        let request = || {
+            self.http
+                .get(format!("{}/auth/tokens?nocatalog", self.base))
+                .header("X-Auth-Token", &service)
+                .header("X-Subject-Token", token)
+        };
+        let response = send_retrying_server_errors(request).await?;
         match response.status() {
             StatusCode::OK => {
                 let body: Value = response.json().await.map_err(|e| unreachable(&e))?;
@@ -174,13 +176,12 @@ impl Keystone {
                 "domain": {"name": k.user_domain_name}}}},
             "scope": {"project": {"name": k.project_name,
                                   "domain": {"name": k.project_domain_name}}}}});
-        let response = self
-            .http
-            .post(format!("{}/auth/tokens?nocatalog", self.base))
-            .json(&request)
-            .send()
-            .await
-            .map_err(|e| unreachable(&e))?;
+        let post = || {
+            self.http
+                .post(format!("{}/auth/tokens?nocatalog", self.base))
+                .json(&request)
+        };
+        let response = send_retrying_server_errors(post).await?;
         if response.status() != StatusCode::CREATED {
             tracing::error!(status = %response.status(), user = %k.username,
                 "Keystone refused HIL's service credentials");
@@ -205,6 +206,20 @@ enum Validation {
     Valid(Identity, SystemTime),
     Invalid,
     ServiceTokenRefused,
+}
+
+/// Sends a request; an answer of 500 or more is tried once more after a moment, since a
+/// loaded Keystone (on SQLite, say) sometimes fails a request that succeeds when repeated.
+async fn send_retrying_server_errors(
+    request: impl Fn() -> reqwest::RequestBuilder,
+) -> ApiResult<reqwest::Response> {
+    let response = request().send().await.map_err(|e| unreachable(&e))?;
+    if !response.status().is_server_error() {
+        return Ok(response);
+    }
+    tracing::warn!(status = %response.status(), "Keystone failed a request; trying once more");
+    tokio::time::sleep(SERVER_ERROR_PAUSE).await;
+    request().send().await.map_err(|e| unreachable(&e))
 }
 
 fn unavailable(message: String) -> ApiError {

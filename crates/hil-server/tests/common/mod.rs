@@ -49,6 +49,9 @@ pub struct TestServer {
     http: reqwest::Client,
     /// With the Keystone backend: the administrator's token, which `admin` and `ok` send.
     pub admin_token: Option<String>,
+    /// With the Keystone backend: the token `call` sends for a (user, password); credentials
+    /// not listed send a token Keystone never issued.
+    pub tokens: std::collections::HashMap<(String, String), String>,
 }
 
 /// Base configuration for tests: fast worker polling, known admin password.
@@ -109,6 +112,7 @@ impl TestServer {
             handle: Some(handle),
             http: reqwest::Client::new(),
             admin_token: None,
+            tokens: Default::default(),
         }
     }
 
@@ -139,14 +143,30 @@ impl TestServer {
     ) -> Resp {
         let method = Method::from_bytes(method.as_bytes()).unwrap();
         let mut req = self.http.request(method, format!("{}{}", self.url, path));
-        if let Some((u, p)) = user {
-            req = req.basic_auth(u, Some(p));
+        if let Some(user) = user {
+            req = self.authenticated(req, user);
         }
         if let Some(b) = body {
             req = req.body(b.to_string());
         }
         let resp = req.send().await.expect("request");
         Resp::read(resp).await
+    }
+
+    /// HTTP basic credentials, or with Keystone the token issued for them (see `tokens`).
+    fn authenticated(
+        &self,
+        req: reqwest::RequestBuilder,
+        (user, password): (&str, &str),
+    ) -> reqwest::RequestBuilder {
+        if self.tokens.is_empty() {
+            return req.basic_auth(user, Some(password));
+        }
+        let token = self
+            .tokens
+            .get(&(user.to_string(), password.to_string()))
+            .map_or("a-token-keystone-never-issued", String::as_str);
+        req.header("X-Auth-Token", token)
     }
 
     /// Sends a request with a Keystone token in `X-Auth-Token` (None = no token).
@@ -180,8 +200,8 @@ impl TestServer {
             .http
             .request(method, format!("{}{}", self.url, path))
             .body(body);
-        if let Some((u, p)) = user {
-            req = req.basic_auth(u, Some(p));
+        if let Some(user) = user {
+            req = self.authenticated(req, user);
         }
         Resp::read(req.send().await.expect("request")).await
     }

@@ -66,6 +66,7 @@ async fn keystone_tokens_follow_hils_rules() {
     let Some(ks) = Keystone::start().await else {
         return;
     };
+    lab::capture_logs();
     let physics = ks.project("physics").await;
     let chem = ks.project("chem").await;
     let biology = ks.project("biology").await;
@@ -151,6 +152,16 @@ async fn keystone_tokens_follow_hils_rules() {
     eventually(&s, &alice, &phys_nodes, 401, Duration::from_secs(6)).await;
     let r = s.call_token(Some(&bob), "GET", &chem_nodes, None).await;
     assert_eq!(r.status, 200, "other tokens are untouched");
+    // Tokens and the service password stay out of the logs.
+    let log = lab::log_text();
+    let (_, service_password, _) = ks.service_user().await;
+    for secret in [&alice, &bob, &root, &service_password] {
+        assert!(!log.contains(secret.as_str()), "a secret in the log");
+    }
+    assert!(
+        log.contains("Keystone does not know the caller's token"),
+        "the log is captured"
+    );
     s.shutdown().await;
 }
 

@@ -37,6 +37,16 @@ pub struct Config {
     pub limits: LimitsConfig,
     /// Log filter, in `tracing` env-filter syntax (`info`, `hil_server=debug`, ...).
     pub log: String,
+    /// `text` (human-readable lines) or `json` (one JSON object per line, for log shippers).
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 impl Default for Config {
@@ -56,6 +66,7 @@ impl Default for Config {
             maintenance: MaintenanceConfig::default(),
             limits: LimitsConfig::default(),
             log: "info".into(),
+            log_format: LogFormat::Text,
         }
     }
 }
@@ -782,6 +793,7 @@ const OWN_KEYS: &[&str] = &[
     "maintenance",
     "limits",
     "log",
+    "log_format",
 ];
 
 #[cfg(test)]

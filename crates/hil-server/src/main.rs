@@ -84,7 +84,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    init_logging(&config.log);
+    init_logging(&config.log, config.log_format);
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
     match runtime.block_on(run(cli.command, config)) {
         Ok(()) => ExitCode::SUCCESS,
@@ -95,7 +95,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging(filter: &str) {
+fn init_logging(filter: &str, format: hil_server::config::LogFormat) {
     let configured = std::env::var("HIL_LOG").unwrap_or_else(|_| filter.to_string());
     let mut filter = tracing_subscriber::EnvFilter::try_new(&configured)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
@@ -105,13 +105,17 @@ fn init_logging(filter: &str) {
     if !configured.contains("sqlx::postgres::notice") {
         filter = filter.add_directive("sqlx::postgres::notice=error".parse().expect("static"));
     }
-    // Colour codes only on a terminal: log files and journald get plain text to grep.
-    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    tracing_subscriber::fmt()
+    let logger = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(terminal)
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        hil_server::config::LogFormat::Json => logger.json().flatten_event(true).init(),
+        hil_server::config::LogFormat::Text => {
+            // Colour codes only on a terminal: log files and journald get plain text to grep.
+            let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            logger.with_ansi(terminal).init()
+        }
+    }
 }
 
 async fn run(command: Command, config: Config) -> Result<(), String> {

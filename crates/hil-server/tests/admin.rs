@@ -172,3 +172,33 @@ fn null_auth_must_be_chosen_and_warns() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn logs_can_be_json_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_url = fresh_database_url(dir.path()).await;
+    assert!(hil_admin(dir.path(), &db_url, &["db", "create"])
+        .status
+        .success());
+    let out = Command::new(env!("CARGO_BIN_EXE_hil-admin"))
+        .args(["create-admin-user", "ops", "ops-pw"])
+        .env("HIL_DATA_DIR", dir.path())
+        .env("HIL_DATABASE__URL", &db_url)
+        .env("HIL_LOG", "debug")
+        .env("HIL_LOG_FORMAT", "json")
+        .output()
+        .expect("run hil-admin");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert!(!lines.is_empty(), "something was logged at debug level");
+    for line in lines {
+        let event: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(
+            event["timestamp"].is_string() && event["level"].is_string(),
+            "{line}"
+        );
+        assert!(!line.contains("ops-pw"), "no password in the log");
+    }
+}

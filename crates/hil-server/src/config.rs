@@ -35,10 +35,27 @@ pub struct Config {
     pub headnode: HeadnodeConfig,
     pub maintenance: MaintenanceConfig,
     pub limits: LimitsConfig,
+    pub audit_log: AuditLogConfig,
     /// Log filter, in `tracing` env-filter syntax (`info`, `hil_server=debug`, ...).
     pub log: String,
     /// `text` (human-readable lines) or `json` (one JSON object per line, for log shippers).
     pub log_format: LogFormat,
+}
+
+/// The record of state-changing calls.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditLogConfig {
+    /// Entries older than this many days are deleted (hourly); 0 keeps them for ever.
+    pub retention_days: u32,
+}
+
+impl Default for AuditLogConfig {
+    fn default() -> Self {
+        AuditLogConfig {
+            retention_days: 365,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -65,6 +82,7 @@ impl Default for Config {
             headnode: HeadnodeConfig::default(),
             maintenance: MaintenanceConfig::default(),
             limits: LimitsConfig::default(),
+            audit_log: AuditLogConfig::default(),
             log: "info".into(),
             log_format: LogFormat::Text,
         }
@@ -792,6 +810,7 @@ const OWN_KEYS: &[&str] = &[
     "headnode",
     "maintenance",
     "limits",
+    "audit_log",
     "log",
     "log_format",
 ];

@@ -167,6 +167,8 @@ impl IntoResponse for ApiError {
         let status =
             StatusCode::from_u16(error_type.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = (status, axum::Json(body)).into_response();
+        // For the audit log, which records each call's outcome.
+        response.extensions_mut().insert(error_type);
         if let Some(secs) = self.retry_after_secs() {
             response
                 .headers_mut()

@@ -137,6 +137,7 @@ pub async fn serve(
         );
     }
     let (stop_tx, stop_rx) = watch::channel(false);
+    let pruning = tokio::spawn(prune_audit_log(ctx.clone(), stop_rx.clone()));
     let worker = options
         .worker
         .then(|| tokio::spawn(spawn_worker(&ctx).run(stop_rx)));
@@ -164,10 +165,27 @@ pub async fn serve(
     )
     .await;
     let _ = stop_tx.send(true);
+    let _ = pruning.await;
     if let Some(worker) = worker {
         let _ = tokio::time::timeout(std::time::Duration::from_secs(8), worker).await;
     }
     Ok(())
+}
+
+/// Deletes audit-log entries past their retention, at start and then hourly, until `stop`.
+async fn prune_audit_log(ctx: Arc<Ctx>, mut stop: watch::Receiver<bool>) {
+    const EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+    loop {
+        match ops::audit_log::prune(&ctx).await {
+            Ok(0) => {}
+            Ok(gone) => tracing::info!(entries = gone, "pruned the audit log"),
+            Err(e) => tracing::warn!(error = %e, "pruning the audit log failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(EVERY) => {}
+            _ = stop.wait_for(|stopped| *stopped) => return,
+        }
+    }
 }
 
 /// Starts the console sessions of nodes whose OBM is enabled (after a restart, HIL lost them).

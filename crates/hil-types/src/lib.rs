@@ -421,6 +421,26 @@ pub struct UserInfo {
 /// VLAN, an OVS port that trunks everything).
 pub type PortVlans = BTreeMap<String, String>;
 
+/// One state-changing call, as `GET /audit_log` lists it (an extension).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditLogEntry {
+    /// RFC 3339 time the answer was given.
+    pub time: String,
+    /// Who made the call; `null` when it was not authenticated.
+    pub user: Option<String>,
+    /// The client's address.
+    pub client: Option<String>,
+    pub method: String,
+    pub path: String,
+    /// The route it matched, e.g. `/v0/node/{node}/nic/{nic}/connect_network`.
+    pub call: String,
+    /// The JSON body, every password, token or key replaced by `********`.
+    pub args: serde_json::Value,
+    pub status: u16,
+    /// `ok`, or the error type of the answer.
+    pub outcome: String,
+}
+
 /// One episode of drift on a port, as `GET /drift` lists it (an extension).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DriftRecord {

@@ -34,6 +34,8 @@ const SERVER_ERROR_PAUSE: Duration = Duration::from_millis(250);
 /// What a valid token says about its holder.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
+    /// The token's user name.
+    pub user: String,
     /// The token carries the admin role.
     pub is_admin: bool,
     /// The project the token is scoped to: its id and name.
@@ -147,7 +149,15 @@ impl Keystone {
             (Some(id), Some(name)) => Some((id.to_string(), name.to_string())),
             _ => None,
         };
-        Ok((Identity { is_admin, project }, expires))
+        let user = token["user"]["name"].as_str().unwrap_or("?").to_string();
+        Ok((
+            Identity {
+                user,
+                is_admin,
+                project,
+            },
+            expires,
+        ))
     }
 
     /// HIL's own token, issued when there is none, when it is about to expire, or when asked.
@@ -312,6 +322,7 @@ mod tests {
 
     fn admin() -> Option<Identity> {
         Some(Identity {
+            user: "root".into(),
             is_admin: true,
             project: None,
         })
@@ -355,12 +366,14 @@ mod tests {
         });
         assert_eq!(k.base, "http://127.0.0.1:1/v3");
         let body = json!({"token": {"expires_at": "2030-01-02T03:04:05.000000Z",
+            "user": {"id": "u1", "name": "alice"},
             "project": {"id": "abc123", "name": "physics", "domain": {"id": "default"}},
             "roles": [{"id": "r1", "name": "member"}, {"id": "r2", "name": "reader"}]}});
         let (identity, expires) = k.identity_of(&body).unwrap();
         assert_eq!(
             identity,
             Identity {
+                user: "alice".into(),
                 is_admin: false,
                 project: Some(("abc123".into(), "physics".into()))
             }

@@ -41,6 +41,8 @@ pub struct Caller {
     pub user_id: Option<i64>,
     /// The one project a Keystone token is scoped to (HIL's project id), for a non-admin.
     pub project_id: Option<i64>,
+    /// Who it is, for the audit log: the user name (Keystone's prefixed `keystone:`).
+    pub name: Option<String>,
 }
 
 impl Caller {
@@ -49,6 +51,7 @@ impl Caller {
             is_admin: false,
             user_id: None,
             project_id: None,
+            name: None,
         }
     }
 
@@ -57,6 +60,7 @@ impl Caller {
             is_admin: true,
             user_id: None,
             project_id: None,
+            name: None,
         }
     }
 
@@ -147,8 +151,12 @@ impl Authenticator {
             tracing::info!("Keystone does not know the caller's token");
             return Ok(None);
         };
+        let principal = Some(format!("keystone:{}", identity.user));
         if identity.is_admin {
-            return Ok(Some(Caller::admin()));
+            return Ok(Some(Caller {
+                name: principal,
+                ..Caller::admin()
+            }));
         }
         let Some((id, name)) = identity.project else {
             return Ok(None); // an unscoped token names no project to act for
@@ -166,6 +174,7 @@ impl Authenticator {
             is_admin: false,
             user_id: None,
             project_id: Some(project),
+            name: principal,
         }))
     }
 
@@ -191,6 +200,7 @@ impl Authenticator {
             is_admin: user.is_admin,
             user_id: Some(user.id),
             project_id: None,
+            name: Some(name),
         }))
     }
 

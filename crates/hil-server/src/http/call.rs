@@ -24,6 +24,8 @@ pub struct Call {
     params: Vec<(String, String)>,
     /// The client's address, for failed-login throttling.
     client: Option<std::net::IpAddr>,
+    /// Where a state-changing call leaves what the audit log keeps of it.
+    record: Option<super::audit_log::CallRecord>,
 }
 
 /// The schema of calls that take no arguments: the body must be empty or `{}`.
@@ -41,9 +43,22 @@ impl FromRequest<Arc<Ctx>> for Call {
         for (name, value) in &params {
             check_path_label(name, value, limits.max_label_chars)?;
         }
+        let record = parts
+            .extensions
+            .get::<super::audit_log::CallRecord>()
+            .cloned();
+        let client = super::server::client_address(&parts, &ctx.config.auth.trusted_proxies);
+        if let Some(record) = &record {
+            let route = parts.extensions.get::<axum::extract::MatchedPath>();
+            record.began(route.map(|r| r.as_str()), client);
+        }
         let body = read_body(body, limits.max_body_bytes, limits.body_timeout()).await?;
+        if let Some(record) = &record {
+            record.arguments(&body);
+        }
         Ok(Call {
-            client: super::server::client_address(&parts, &ctx.config.auth.trusted_proxies),
+            record,
+            client,
             method: parts.method,
             query: parts.uri.query().map(str::to_string),
             headers: parts.headers,
@@ -162,9 +177,14 @@ impl Call {
     }
 
     pub async fn caller(&self, ctx: &Ctx) -> ApiResult<Caller> {
-        ctx.auth
+        let caller = ctx
+            .auth
             .authenticate(&ctx.store, &self.headers, self.client)
-            .await
+            .await?;
+        if let Some(record) = &self.record {
+            record.made_by(caller.name.as_deref());
+        }
+        Ok(caller)
     }
 }
 

@@ -523,6 +523,29 @@ pub async fn list_audits(State(ctx): S, call: Call) -> ApiResult<Response> {
     Ok(json(ops::audit::list_audits(&ctx, &caller).await?))
 }
 
+/// `GET /audit_log?user=&object=&since=&until=&limit=`.
+pub async fn audit_log(State(ctx): S, call: Call) -> ApiResult<Response> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Args {
+        user: Option<String>,
+        object: Option<String>,
+        since: Option<String>,
+        until: Option<String>,
+        limit: Option<String>,
+    }
+    let a: Args = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    let query = ops::audit_log::Query {
+        user: a.user,
+        object: a.object,
+        since: a.since,
+        until: a.until,
+        limit: a.limit,
+    };
+    Ok(json(ops::audit_log::search(&ctx, &caller, &query).await?))
+}
+
 /// `GET /drift` and `GET /switch/<s>/drift`: drift that lasts.
 pub async fn list_drift(state: S, call: Call) -> ApiResult<Response> {
     drift(state, call, false).await

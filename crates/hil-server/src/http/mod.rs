@@ -16,6 +16,7 @@ use tracing::Instrument;
 use crate::error::ApiError;
 use crate::ops::Ctx;
 
+pub mod audit_log;
 pub mod call;
 mod handlers;
 pub mod server;
@@ -114,6 +115,7 @@ pub fn router(ctx: Arc<Ctx>) -> Router {
         .route("/switch/{switch}/drift", get(h::list_drift))
         .route("/switch/{switch}/drift/all", get(h::list_all_drift))
         .route("/audits", get(h::list_audits))
+        .route("/audit_log", get(h::audit_log))
         .route("/drift", get(h::list_drift))
         .route("/drift/all", get(h::list_all_drift))
         .route("/active_extensions", get(h::list_active_extensions))
@@ -142,6 +144,11 @@ pub fn router(ctx: Arc<Ctx>) -> Router {
         .merge(headnode_routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        // Inside run_to_completion, so a call is logged even when its client hangs up.
+        .layer(axum::middleware::from_fn_with_state(
+            ctx.clone(),
+            audit_log::record_changes,
+        ))
         .layer(axum::middleware::from_fn(run_to_completion))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TraceLayer::new_for_http())

@@ -17,6 +17,7 @@ use crate::vms::VmService;
 
 pub mod actions;
 pub mod audit;
+pub mod audit_log;
 pub mod extensions;
 pub mod headnodes;
 pub mod networks;

@@ -21,6 +21,7 @@ use crate::error::{ApiError, ApiResult};
 
 pub mod actions;
 pub mod audit;
+pub mod audit_log;
 pub mod headnodes;
 pub mod networks;
 pub mod nodes;

@@ -80,8 +80,11 @@ pub enum Command {
     /// Switch ports and their cabling (administrators)
     #[command(subcommand, after_help = "Example:\n  hil port show sw0 gi1/0/7")]
     Port(PortCmd),
-    /// Drift audits: is every port what HIL recorded? (administrators)
-    #[command(subcommand, after_help = "Example:\n  hil audit drift")]
+    /// Drift audits, and the log of every change made through the API (administrators)
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  hil audit drift\n  hil audit log --object node/n1"
+    )]
     Audit(AuditCmd),
     /// Users of HIL's own authentication (administrators)
     #[command(subcommand, after_help = "Example:\n  hil user list")]
@@ -523,6 +526,29 @@ pub enum AuditCmd {
         /// Include drift that has been repaired
         #[arg(long)]
         all: bool,
+    },
+    /// The audit log: who changed what through the API, from where, and how it ended
+    /// (newest first)
+    #[command(
+        after_help = "Examples:\n  hil audit log --object node/n1\n  hil audit log --by alice --since 7d\n  \
+                      hil audit log --since 2026-12-01T00:00:00Z --until 2026-12-02T00:00:00Z --json"
+    )]
+    Log {
+        /// Only calls made by this user (Keystone users are `keystone:<name>`)
+        #[arg(long, value_name = "USER")]
+        by: Option<String>,
+        /// Only calls about this object, as TYPE/NAME: node/n1, network/net-a, project/p
+        #[arg(long, value_name = "TYPE/NAME")]
+        object: Option<String>,
+        /// From this time: RFC 3339, or a duration before now (2h, 7d)
+        #[arg(long, value_name = "TIME")]
+        since: Option<String>,
+        /// Up to this time: RFC 3339, or a duration before now
+        #[arg(long, value_name = "TIME")]
+        until: Option<String>,
+        /// At most this many entries (the server allows up to 1000)
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
     },
 }
 

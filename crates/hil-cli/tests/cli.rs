@@ -399,6 +399,30 @@ async fn tenant_workflow_with_wait() {
     let free = alice(&s, &["node", "list", "free", "--json"]).await;
     assert_eq!(free.json(), json!(["n1", "n2"]));
     alice(&s, &["network", "delete", "pnet"]).await.ok();
+
+    // Who connected n1 to pnet? The audit log, as the administrator reads it.
+    let log = admin(&s, &["audit", "log", "--object", "node/n1", "--json"]).await;
+    let entries = log.json();
+    let connect = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["call"] == "/v0/node/{node}/nic/{nic}/connect_network")
+        .unwrap_or_else(|| panic!("no connect in {entries:#}"));
+    assert_eq!(connect["user"], "alice");
+    assert_eq!(connect["args"]["network"], "pnet");
+    assert_eq!(connect["outcome"], "ok");
+    let table = admin(&s, &["audit", "log", "--by", "alice", "--since", "1h"]).await;
+    let table = table.ok();
+    assert!(
+        table.contains("POST /v0/node/n1/nic/eth0/connect_network") && table.contains("alice"),
+        "{table}"
+    );
+    assert!(!table.contains("alice-pw"), "no password in the log");
+    // Tenants may not read it.
+    alice(&s, &["audit", "log"])
+        .await
+        .fails(1, "administrator-only");
     s.shutdown().await;
 }
 

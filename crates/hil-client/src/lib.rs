@@ -42,10 +42,10 @@ use url::Url;
 pub use error::{ApiError, Error};
 pub use hil_types as types;
 use hil_types::{
-    AttachmentInfo, BootDevice, DriftRecord, ErrorBody, HeadnodeCreate, HeadnodeInfo,
-    NetworkCreate, NetworkInfo, NetworkListEntry, NetworkRef, NetworkingAction, NicRegister,
-    NodeInfo, NodeRef, NodeRegister, ObmDetails, ObmEnable, ObmInfo, PortConnectNic, PortInfo,
-    PowerCycle, ProjectRef, StatusId, SwitchAuditInfo, SwitchInfo, UserCreate, UserInfo,
+    AttachmentInfo, AuditLogEntry, BootDevice, DriftRecord, ErrorBody, HeadnodeCreate,
+    HeadnodeInfo, NetworkCreate, NetworkInfo, NetworkListEntry, NetworkRef, NetworkingAction,
+    NicRegister, NodeInfo, NodeRef, NodeRegister, ObmDetails, ObmEnable, ObmInfo, PortConnectNic,
+    PortInfo, PowerCycle, ProjectRef, StatusId, SwitchAuditInfo, SwitchInfo, UserCreate, UserInfo,
     UserSetAdmin,
 };
 
@@ -102,6 +102,20 @@ pub struct Client {
 enum Seg<'a> {
     One(&'a str),
     Port(&'a str),
+}
+
+/// What [`Client::audit_log`] looks for; every field narrows the search.
+#[derive(Debug, Default, Clone)]
+pub struct AuditLogQuery {
+    /// Calls made by this user.
+    pub user: Option<String>,
+    /// Calls about one object, as `type/name`: `node/n1`, `network/net-a`, `project/p`.
+    pub object: Option<String>,
+    /// RFC 3339 times, or durations before now (`2h`, `7d`).
+    pub since: Option<String>,
+    pub until: Option<String>,
+    /// At most this many entries (the server's default is 100, its maximum 1000).
+    pub limit: Option<u32>,
 }
 
 /// Requests time out after this long unless [`Client::with_timeout`] says otherwise.
@@ -719,6 +733,28 @@ impl Client {
 
     /// Drift, newest first: what lasts, or with `include_repaired` also what was repaired;
     /// of one switch or of all.
+    /// The audit log (administrators): state-changing calls, newest first.
+    pub async fn audit_log(&self, query: &AuditLogQuery) -> Result<Vec<AuditLogEntry>, Error> {
+        let mut url = self.url(&[One("audit_log")])?;
+        {
+            let mut pairs = url.query_pairs_mut();
+            let limit = query.limit.map(|n| n.to_string());
+            for (key, value) in [
+                ("user", query.user.as_deref()),
+                ("object", query.object.as_deref()),
+                ("since", query.since.as_deref()),
+                ("until", query.until.as_deref()),
+                ("limit", limit.as_deref()),
+            ] {
+                if let Some(value) = value {
+                    pairs.append_pair(key, value);
+                }
+            }
+        }
+        let (status, bytes) = self.call_raw(Method::GET, url, None::<&()>).await?;
+        decode(status, &bytes)
+    }
+
     pub async fn list_drift(
         &self,
         switch: Option<&str>,

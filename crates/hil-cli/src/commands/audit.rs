@@ -1,8 +1,9 @@
-//! `hil audit ...`: drift audits of switches.
+//! `hil audit ...`: drift audits of switches, and the audit log of API calls.
 
 use std::time::{Duration, Instant};
 
-use hil_types::{DriftRecord, PortVlans, SwitchAuditInfo};
+use hil_client::AuditLogQuery;
+use hil_types::{AuditLogEntry, DriftRecord, PortVlans, SwitchAuditInfo};
 
 use super::{print, Ctx, Result};
 use crate::cli::AuditCmd;
@@ -47,6 +48,28 @@ pub async fn run(cmd: AuditCmd, ctx: &Ctx) -> Result {
                         "Incidents",
                     ],
                     audits.iter().map(audit_line).collect(),
+                )
+            });
+        }
+        AuditCmd::Log {
+            by,
+            object,
+            since,
+            until,
+            limit,
+        } => {
+            let query = AuditLogQuery {
+                user: by,
+                object,
+                since,
+                until,
+                limit: Some(limit),
+            };
+            let entries = hil.audit_log(&query).await?;
+            print(ctx, &entries, |entries| {
+                output::columns(
+                    &["Time", "User", "Client", "Call", "Arguments", "Outcome"],
+                    entries.iter().map(log_line).collect(),
                 )
             });
         }
@@ -151,4 +174,24 @@ fn vlans(v: &PortVlans) -> String {
     }
     let items: Vec<String> = v.iter().map(|(c, n)| format!("{c}={n}")).collect();
     output::lines(&items)
+}
+
+fn log_line(e: &AuditLogEntry) -> Vec<String> {
+    let args = match &e.args {
+        serde_json::Value::Object(m) if m.is_empty() => String::new(),
+        other => other.to_string(),
+    };
+    let outcome = if e.outcome == "ok" {
+        e.status.to_string()
+    } else {
+        format!("{} {}", e.status, e.outcome)
+    };
+    vec![
+        e.time.clone(),
+        output::or_none(e.user.as_deref()),
+        output::or_none(e.client.as_deref()),
+        format!("{} {}", e.method, e.path),
+        args,
+        outcome,
+    ]
 }

@@ -532,3 +532,14 @@ mod tests {
         assert!(!format!("{u:?}").contains("hunter2"));
     }
 }
+
+/// `GET /v0/whoami` (an extension of this implementation): who the credentials belong to and
+/// the projects they may act for (every project, for an administrator).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WhoAmI {
+    /// The user name (`keystone:<user>` for a Keystone token); `null` when the auth backend
+    /// names nobody (the null backend).
+    pub user: Option<String>,
+    pub is_admin: bool,
+    pub projects: Vec<String>,
+}

@@ -652,3 +652,9 @@ pub async fn user_remove_project(State(ctx): S, call: Call) -> ApiResult<Respons
     ops::users::user_remove_project(&ctx, &caller, call.param("user"), &args.project).await?;
     Ok(empty())
 }
+
+pub async fn whoami(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let NoArgs {} = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    Ok(json(ops::whoami::whoami(&ctx, &caller).await?))
+}

@@ -119,6 +119,7 @@ pub fn router(ctx: Arc<Ctx>) -> Router {
         .route("/drift", get(h::list_drift))
         .route("/drift/all", get(h::list_all_drift))
         .route("/active_extensions", get(h::list_active_extensions))
+        .route("/whoami", get(h::whoami))
         .merge(headnode_routes());
     if ctx.auth.is_database() {
         v0 = v0

@@ -26,6 +26,7 @@ pub mod obm;
 pub mod projects;
 pub mod switches;
 pub mod users;
+pub mod whoami;
 
 /// Everything an operation needs.
 pub struct Ctx {

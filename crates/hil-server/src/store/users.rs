@@ -119,3 +119,14 @@ pub async fn list(c: &mut Conn) -> sqlx::Result<Vec<(String, bool, Vec<String>)>
         })
         .collect())
 }
+
+/// The labels of the projects a user belongs to, sorted.
+pub async fn project_labels(c: &mut Conn, user_id: i64) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT p.label FROM user_projects m JOIN project p ON p.id = m.project_id
+         WHERE m.user_id = $1 ORDER BY p.label",
+    )
+    .bind(user_id)
+    .fetch_all(c)
+    .await
+}

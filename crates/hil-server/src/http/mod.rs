@@ -18,6 +18,7 @@ use crate::ops::Ctx;
 
 pub mod audit_log;
 pub mod call;
+mod dashboard;
 mod handlers;
 pub mod server;
 
@@ -143,6 +144,8 @@ pub fn router(ctx: Arc<Ctx>) -> Router {
         .nest("/v0", v0.method_not_allowed_fallback(method_not_allowed))
         // HIL's own `hil headnode` commands left `/v0` out of their URLs (hil-api.md §13.4).
         .merge(headnode_routes())
+        // The web dashboard, a page that calls this API from the browser.
+        .merge(dashboard::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // Inside run_to_completion, so a call is logged even when its client hangs up.

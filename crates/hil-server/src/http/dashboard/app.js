@@ -1,0 +1,363 @@
+// The HIL dashboard: a thin client of the /v0 API. Credentials live in this page's memory
+// and, so that a reload keeps the session, in sessionStorage (gone when the tab closes);
+// never in localStorage or a cookie. Every API error is shown, none is swallowed.
+"use strict";
+
+const state = {
+  auth: null, // the "Basic ..." header value
+  me: null, // GET /v0/whoami
+  networks: [], // the selected project's networks
+  polls: new Map(), // status_id -> timer
+};
+
+const POLL_MS = 500;
+const $ = (id) => document.getElementById(id);
+
+// ---- building the page without innerHTML (labels come from users) ----
+
+function el(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === "class") e.className = v;
+    else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+    else e.setAttribute(k, v);
+  }
+  for (const c of children) {
+    if (c !== null && c !== undefined) e.append(c instanceof Node ? c : String(c));
+  }
+  return e;
+}
+
+function clear(node) {
+  while (node.firstChild) node.removeChild(node.firstChild);
+}
+
+// ---- errors ----
+
+class ApiError extends Error {
+  constructor(status, type, msg) {
+    super(msg);
+    this.status = status;
+    this.type = type;
+  }
+  toString() {
+    return `${this.type} (HTTP ${this.status}): ${this.message}`;
+  }
+}
+
+function showError(err) {
+  const box = $("error");
+  box.textContent = String(err);
+  box.hidden = false;
+}
+
+function clearError() {
+  $("error").hidden = true;
+  $("error").textContent = "";
+}
+
+// ---- the API ----
+
+async function api(method, path, body) {
+  const headers = { Authorization: state.auth };
+  const init = { method, headers, cache: "no-store" };
+  if (body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let resp;
+  try {
+    resp = await fetch("/v0" + path, init);
+  } catch (e) {
+    throw new ApiError(0, "NetworkError", `cannot reach the server: ${e.message}`);
+  }
+  const text = await resp.text();
+  let data = null;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch (_) {
+      data = text;
+    }
+  }
+  if (!resp.ok) {
+    const type = (data && data.type) || "Error";
+    const msg = (data && data.msg) || (typeof data === "string" ? data : resp.statusText);
+    throw new ApiError(resp.status, type, msg);
+  }
+  return data;
+}
+
+const enc = encodeURIComponent;
+
+// ---- signing in and out ----
+
+async function signIn(user, password) {
+  state.auth = "Basic " + btoa(unescape(enc(`${user}:${password}`)));
+  try {
+    state.me = await api("GET", "/whoami");
+  } catch (e) {
+    state.auth = null;
+    throw e;
+  }
+  sessionStorage.setItem("hil-auth", state.auth);
+  showApp();
+}
+
+function signOut() {
+  for (const timer of state.polls.values()) clearTimeout(timer);
+  state.polls.clear();
+  state.auth = null;
+  state.me = null;
+  sessionStorage.removeItem("hil-auth");
+  $("app").hidden = true;
+  $("login").hidden = false;
+  $("sign-out").hidden = true;
+  $("whoami").textContent = "";
+  clear($("actions").tBodies[0]);
+  $("login-password").value = "";
+  clearError();
+}
+
+function showApp() {
+  const me = state.me;
+  $("login").hidden = true;
+  $("app").hidden = false;
+  $("sign-out").hidden = false;
+  $("whoami").textContent = `${me.user || "(no user)"}${me.is_admin ? " — administrator" : ""}`;
+  const select = $("project");
+  clear(select);
+  for (const p of me.projects) select.append(el("option", { value: p }, p));
+  $("admin").hidden = !me.is_admin;
+  refresh();
+}
+
+// ---- the project view ----
+
+async function refresh() {
+  clearError();
+  const project = $("project").value;
+  const jobs = [loadProject(project)];
+  if (state.me.is_admin) jobs.push(loadAdmin());
+  await Promise.all(jobs);
+}
+
+async function loadProject(project) {
+  const tbody = $("nodes").tBodies[0];
+  const list = $("networks");
+  clear(tbody);
+  clear(list);
+  if (!project) {
+    tbody.append(el("tr", {}, el("td", { colspan: "4" }, "You belong to no project.")));
+    return;
+  }
+  try {
+    const [nodes, networks] = await Promise.all([
+      api("GET", `/project/${enc(project)}/nodes`),
+      api("GET", `/project/${enc(project)}/networks`),
+    ]);
+    state.networks = networks.slice().sort();
+    for (const n of state.networks) list.append(el("li", { "data-network": n }, n));
+    if (state.networks.length === 0) list.append(el("li", {}, "No networks."));
+    const infos = await Promise.all(nodes.sort().map((n) => api("GET", `/node/${enc(n)}`)));
+    for (const info of infos) tbody.append(nodeRow(info));
+    if (infos.length === 0) {
+      tbody.append(el("tr", {}, el("td", { colspan: "4" }, "No nodes in this project.")));
+    }
+    for (const info of infos) loadPower(info.name);
+  } catch (e) {
+    showError(e);
+  }
+}
+
+function nodeRow(info) {
+  const nics = el("div", { class: "nics" });
+  for (const nic of info.nics) nics.append(nicBlock(info.name, nic));
+  if (info.nics.length === 0) nics.append("no NICs");
+  const power = el("button", {
+    type: "button",
+    "data-do": "power-cycle",
+    onclick: () => powerCycle(info.name),
+  }, "Power cycle");
+  return el("tr", { "data-node": info.name },
+    el("td", {}, info.name),
+    el("td", { class: "power" }, "…"),
+    el("td", {}, nics),
+    el("td", {}, power));
+}
+
+function nicBlock(node, nic) {
+  const attached = el("ul", { class: "attached" });
+  for (const [channel, network] of Object.entries(nic.networks)) {
+    attached.append(el("li", { "data-network": network },
+      `${network} (${channel}) `,
+      el("button", {
+        type: "button",
+        "data-do": "detach",
+        onclick: () => networkAction(node, nic.label, "detach", network),
+      }, "Detach")));
+  }
+  const choice = el("select", { "data-nic": nic.label });
+  for (const n of state.networks) choice.append(el("option", { value: n }, n));
+  const connect = el("button", {
+    type: "button",
+    "data-do": "connect",
+    onclick: () => networkAction(node, nic.label, "connect", choice.value),
+  }, "Connect");
+  if (state.networks.length === 0) connect.disabled = true;
+  return el("div", { class: "nic", "data-nic": nic.label },
+    el("strong", {}, nic.label), attached, choice, " ", connect);
+}
+
+async function loadPower(node) {
+  const cell = document.querySelector(`tr[data-node="${CSS.escape(node)}"] .power`);
+  try {
+    const answer = await api("GET", `/node/${enc(node)}/power_status`);
+    cell.textContent = answer.power_status;
+  } catch (e) {
+    clear(cell);
+    cell.append("unknown", el("div", { class: "cell-error" }, String(e)));
+  }
+}
+
+async function powerCycle(node) {
+  clearError();
+  try {
+    await api("POST", `/node/${enc(node)}/power_cycle`, {});
+    loadPower(node);
+  } catch (e) {
+    showError(e);
+  }
+}
+
+// ---- networking actions and their live status ----
+
+async function networkAction(node, nic, kind, network) {
+  clearError();
+  if (!network) {
+    showError("Choose a network first.");
+    return;
+  }
+  try {
+    const path = `/node/${enc(node)}/nic/${enc(nic)}/${kind}_network`;
+    const answer = await api("POST", path, { network });
+    addAction(answer.status_id, node, nic, kind, network);
+  } catch (e) {
+    showError(e);
+  }
+}
+
+function addAction(id, node, nic, kind, network) {
+  const row = el("tr", { "data-action-id": id },
+    el("td", {}, new Date().toLocaleTimeString()),
+    el("td", {}, node), el("td", {}, nic), el("td", {}, kind), el("td", {}, network),
+    el("td", { class: "status PENDING" }, "PENDING"));
+  $("actions").tBodies[0].prepend(row);
+  poll(id, row);
+}
+
+function poll(id, row) {
+  const timer = setTimeout(async () => {
+    state.polls.delete(id);
+    if (!state.auth) return;
+    const cell = row.querySelector(".status");
+    try {
+      const action = await api("GET", `/networking_action/${enc(id)}`);
+      cell.textContent = action.status + (action.error ? `: ${action.error}` : "");
+      cell.className = `status ${action.status}`;
+      if (action.status === "PENDING") {
+        poll(id, row);
+      } else {
+        refresh();
+      }
+    } catch (e) {
+      cell.textContent = `cannot read the status: ${e}`;
+      cell.className = "status ERROR";
+    }
+  }, POLL_MS);
+  state.polls.set(id, timer);
+}
+
+// ---- administrators ----
+
+async function loadAdmin() {
+  await Promise.all([loadSwitches(), loadInto("audits", "/audits"), loadInto("drift", "/drift"),
+    loadAuditLog()]);
+}
+
+async function loadInto(id, path) {
+  const box = $(id);
+  try {
+    const data = await api("GET", path);
+    box.textContent = Array.isArray(data) && data.length === 0
+      ? "(none)" : JSON.stringify(data, null, 2);
+  } catch (e) {
+    box.textContent = String(e);
+  }
+}
+
+async function loadSwitches() {
+  const box = $("switches");
+  clear(box);
+  try {
+    const names = (await api("GET", "/switches")).sort();
+    if (names.length === 0) box.append("No switches.");
+    for (const name of names) {
+      const sw = await api("GET", `/switch/${enc(name)}`);
+      const ports = el("ul", {});
+      for (const p of sw.ports) ports.append(el("li", {}, p.label || JSON.stringify(p)));
+      box.append(el("div", { class: "switch", "data-switch": name },
+        el("strong", {}, name), ` (${sw.capabilities.join(", ") || "no capabilities"})`,
+        ports));
+    }
+  } catch (e) {
+    box.append(String(e));
+  }
+}
+
+async function loadAuditLog() {
+  const tbody = $("audit-log").tBodies[0];
+  clear(tbody);
+  try {
+    const entries = await api("GET", "/audit_log?limit=50");
+    for (const e of entries) {
+      tbody.append(el("tr", {},
+        el("td", {}, e.time), el("td", {}, e.user || "-"),
+        el("td", {}, `${e.method} ${e.path}`), el("td", {}, `${e.status} ${e.outcome}`)));
+    }
+  } catch (e) {
+    tbody.append(el("tr", {}, el("td", { colspan: "4" }, String(e))));
+  }
+}
+
+// ---- wiring ----
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("login-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    clearError();
+    const submit = $("login-submit");
+    submit.disabled = true;
+    try {
+      await signIn($("login-user").value, $("login-password").value);
+    } catch (e) {
+      showError(e);
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  $("sign-out").addEventListener("click", signOut);
+  $("refresh").addEventListener("click", refresh);
+  $("project").addEventListener("change", refresh);
+  const saved = sessionStorage.getItem("hil-auth");
+  if (saved) {
+    state.auth = saved;
+    api("GET", "/whoami").then((me) => {
+      state.me = me;
+      showApp();
+    }, (e) => {
+      signOut();
+      showError(e);
+    });
+  }
+});

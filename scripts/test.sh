@@ -87,6 +87,10 @@ ensure_lab_peers() {
     log "preparing the headnode guest in $HIL_HEADNODE_LAB"
     lab/build_guest.sh "$HIL_HEADNODE_LAB" >/dev/null
   fi
+  if ! command -v chromedriver >/dev/null || ! command -v chromium >/dev/null; then
+    log "installing headless Chromium and chromedriver for the dashboard test"
+    apt_install chromium chromium-driver
+  fi
   if ! "$SUSHY_VENV/bin/python" -c 'import sushy_tools, bcrypt' 2>/dev/null; then
     log "creating the sushy-tools (Redfish emulator) venv in $SUSHY_VENV"
     python3 -m venv "$SUSHY_VENV" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$SUSHY_VENV"; }

@@ -1,0 +1,367 @@
+//! The web dashboard (`/ui/`): how it is served, and the tenant story driven in a real browser.
+//!
+//! The browser test runs headless Chromium through `chromedriver` (Debian's `chromium` and
+//! `chromium-driver`, which `scripts/test.sh` installs); without them it skips, unless
+//! `HIL_LAB_REQUIRED=1`. It saves a PNG screenshot of each step in the directory named by
+//! `HIL_DASHBOARD_SCREENSHOTS`, by default `dashboard-screenshots/` in the cargo target
+//! directory (e.g. `target/dashboard-screenshots/`).
+
+mod common;
+mod lab;
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+
+// ---- serving the page ----
+
+#[tokio::test]
+async fn the_page_is_served_with_strict_headers() {
+    let s = TestServer::start().await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for (path, content_type, needle) in [
+        ("/ui/", "text/html; charset=utf-8", "<script src=\"app.js\""),
+        ("/ui/app.js", "text/javascript; charset=utf-8", "/whoami"),
+        ("/ui/app.css", "text/css; charset=utf-8", "#error"),
+    ] {
+        let r = http.get(format!("{}{path}", s.url)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        let h = r.headers().clone();
+        assert_eq!(h["content-type"], content_type, "{path}");
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(csp.starts_with("default-src 'self'"), "{path}: {csp}");
+        assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["cache-control"], "no-store", "{path}");
+        let body = r.text().await.unwrap();
+        assert!(body.contains(needle), "{path}");
+    }
+    // No inline script: every <script> loads a file.
+    let page = http
+        .get(format!("{}/ui/", s.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(page.matches("<script").count(), 1);
+    assert!(!page.contains("onclick="));
+
+    let r = http.get(format!("{}/ui", s.url)).send().await.unwrap();
+    assert_eq!(r.status(), 308);
+    assert_eq!(r.headers()["location"], "/ui/");
+
+    // The API's answers for unknown paths and methods, and OPTIONS, still hold around it.
+    s.call(None, "GET", "/ui/nothing-here", None)
+        .await
+        .err(404, "NotFoundError");
+    s.call(None, "POST", "/ui/", None)
+        .await
+        .err(405, "MethodNotAllowedError");
+    let r = s.call(None, "OPTIONS", "/ui/", None).await;
+    assert_eq!(r.status, 204);
+    s.shutdown().await;
+}
+
+// ---- the browser ----
+
+/// `chromedriver` on a free port, killed when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Driver {
+    fn start() -> Driver {
+        let port = lab::free_tcp_port();
+        let child = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not listen");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Driver {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn browser(driver: &Driver) -> Client {
+    let mut options = json!({
+        "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,900",
+                 "--disable-dev-shm-usage"],
+    });
+    if std::path::Path::new("/usr/bin/chromium").exists() {
+        options["binary"] = json!("/usr/bin/chromium");
+    }
+    let mut caps = serde_json::Map::new();
+    caps.insert("goog:chromeOptions".into(), options);
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    ClientBuilder::new(connector)
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("a WebDriver session")
+}
+
+fn screenshot_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("HIL_DASHBOARD_SCREENSHOTS") {
+        return PathBuf::from(dir);
+    }
+    // The test binary is <target>/<profile>/deps/dashboard-<hash>.
+    let exe = std::env::current_exe().expect("current exe");
+    let target = exe
+        .ancestors()
+        .nth(3)
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
+    target.join("dashboard-screenshots")
+}
+
+async fn screenshot(c: &Client, name: &str) {
+    let dir = screenshot_dir();
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    let png = c.screenshot().await.expect("screenshot");
+    assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
+    let path = dir.join(format!("{name}.png"));
+    std::fs::write(&path, png).expect("write screenshot");
+    eprintln!("screenshot: {}", path.display());
+}
+
+/// Evaluates `expr` (a JavaScript expression) in the page.
+async fn js(c: &Client, expr: &str) -> Value {
+    c.execute(&format!("return ({expr});"), vec![])
+        .await
+        .unwrap_or_else(|e| panic!("{expr}: {e}"))
+}
+
+/// Waits until `expr` is true in the page; panics (with a screenshot) after 20 s.
+async fn wait_for(c: &Client, expr: &str, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if js(c, expr).await == json!(true) {
+            return;
+        }
+        if Instant::now() > deadline {
+            screenshot(c, &format!("failed-{}", what.replace(' ', "-"))).await;
+            let error = js(c, "document.getElementById('error').textContent").await;
+            panic!("timed out waiting for {what} ({expr}); page error: {error}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn fill(c: &Client, css: &str, text: &str) {
+    let field = c.find(Locator::Css(css)).await.expect(css);
+    field.clear().await.expect("clear");
+    field.send_keys(text).await.expect("type");
+}
+
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
+fn port_vlans(s: &TestServer) -> Value {
+    s.mock_state("sw")
+        .get("gi1/0/1")
+        .cloned()
+        .unwrap_or(json!({}))
+}
+
+/// Sign in as a tenant, see only the project's nodes, connect a nic to a network and watch
+/// the action reach DONE (and the switch carry the VLAN), detach it again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_connects_a_node_in_the_browser() {
+    if !lab::available(
+        "chromium",
+        lab::missing_program(&["chromium", "chromedriver"]),
+    ) {
+        return;
+    }
+    let s = TestServer::start().await;
+    s.switch("sw").await;
+    s.project("physics").await;
+    s.project("chem").await;
+    s.user("alice", "alice-pw", false, &["physics"]).await;
+    s.user("bob", "bob-pw", false, &["chem"]).await;
+    s.cabled_node("n1", "sw", "gi1/0/1").await;
+    s.reserve("physics", "n1").await;
+    s.node("c1").await;
+    s.reserve("chem", "c1").await;
+    s.network("pnet", "physics", "physics", "").await;
+    s.network("cnet", "chem", "chem", "").await;
+    let vlan = s.vlan_of("pnet").await.to_string();
+
+    let driver = Driver::start();
+    let c = browser(&driver).await;
+    c.goto(&format!("{}/ui", s.url))
+        .await
+        .expect("open the page");
+    wait_for(
+        &c,
+        "!!document.getElementById('login-form')",
+        "the sign-in form",
+    )
+    .await;
+    screenshot(&c, "01-sign-in").await;
+
+    // A wrong password: the API's error is shown, and the page stays at the sign-in form.
+    fill(&c, "#login-user", "alice").await;
+    fill(&c, "#login-password", "not-her-password").await;
+    click(&c, "#login-submit").await;
+    wait_for(
+        &c,
+        "!document.getElementById('error').hidden",
+        "the sign-in error",
+    )
+    .await;
+    let error = js(&c, "document.getElementById('error').textContent").await;
+    let error = error.as_str().unwrap();
+    assert!(error.contains("AuthorizationError"), "{error}");
+    assert!(error.contains("Authentication failed"), "{error}");
+    assert_eq!(js(&c, "document.getElementById('app').hidden").await, true);
+    screenshot(&c, "02-wrong-password").await;
+
+    // alice signs in and sees her project's node and network, nothing of chem.
+    fill(&c, "#login-password", "alice-pw").await;
+    click(&c, "#login-submit").await;
+    wait_for(
+        &c,
+        "!!document.querySelector('tr[data-node=\"n1\"] select[data-nic=\"eth0\"] option')",
+        "node n1 and its nic",
+    )
+    .await;
+    assert_eq!(
+        js(&c, "document.getElementById('error').hidden").await,
+        true
+    );
+    assert_eq!(
+        js(
+            &c,
+            "[...document.querySelectorAll('#project option')].map(o => o.value)"
+        )
+        .await,
+        json!(["physics"])
+    );
+    assert_eq!(
+        js(
+            &c,
+            "[...document.querySelectorAll('#nodes tr[data-node]')].map(r => r.dataset.node)"
+        )
+        .await,
+        json!(["n1"])
+    );
+    assert_eq!(
+        js(
+            &c,
+            "[...document.querySelectorAll('#networks li')].map(r => r.textContent)"
+        )
+        .await,
+        json!(["pnet"])
+    );
+    assert_eq!(
+        js(&c, "document.getElementById('admin').hidden").await,
+        true
+    );
+    let text = js(&c, "document.body.innerText").await;
+    let text = text.as_str().unwrap();
+    assert!(!text.contains("c1") && !text.contains("chem") && !text.contains("cnet"));
+    assert!(text.contains("alice"), "{text}");
+    wait_for(
+        &c,
+        "document.querySelector('tr[data-node=\"n1\"] .power').textContent !== '…'",
+        "n1's power state",
+    )
+    .await;
+    screenshot(&c, "03-tenant-view").await;
+
+    // Connect n1's eth0 to pnet and watch the action go to DONE.
+    click(&c, "tr[data-node=\"n1\"] button[data-do=\"connect\"]").await;
+    wait_for(
+        &c,
+        "!!document.querySelector('#actions tr[data-action-id]')",
+        "the action row",
+    )
+    .await;
+    wait_for(
+        &c,
+        "document.querySelector('#actions tr[data-action-id] .status').textContent === 'DONE'",
+        "the connect action to be DONE",
+    )
+    .await;
+    assert_eq!(port_vlans(&s), json!({ "vlan/native": vlan }));
+    // The page refreshes: n1's nic now shows the network, with a Detach button.
+    wait_for(
+        &c,
+        "!!document.querySelector('tr[data-node=\"n1\"] li[data-network=\"pnet\"] button')",
+        "pnet attached to n1",
+    )
+    .await;
+    screenshot(&c, "04-connected").await;
+
+    // Detach it again.
+    click(
+        &c,
+        "tr[data-node=\"n1\"] li[data-network=\"pnet\"] button[data-do=\"detach\"]",
+    )
+    .await;
+    wait_for(
+        &c,
+        "document.querySelectorAll('#actions tr[data-action-id]').length === 2 && \
+         document.querySelector('#actions tr[data-action-id] .status').textContent === 'DONE'",
+        "the detach action to be DONE",
+    )
+    .await;
+    assert_eq!(port_vlans(&s), json!({}));
+    wait_for(
+        &c,
+        "!document.querySelector('tr[data-node=\"n1\"] li[data-network]')",
+        "n1 without networks",
+    )
+    .await;
+    screenshot(&c, "05-detached").await;
+
+    // Signing out forgets the credentials.
+    click(&c, "#sign-out").await;
+    wait_for(
+        &c,
+        "!document.getElementById('login').hidden",
+        "the sign-in form again",
+    )
+    .await;
+    assert_eq!(
+        js(&c, "sessionStorage.getItem('hil-auth')").await,
+        Value::Null
+    );
+    assert_eq!(js(&c, "localStorage.length").await, json!(0));
+
+    c.close().await.expect("close the browser");
+    drop(driver);
+    s.shutdown().await;
+}

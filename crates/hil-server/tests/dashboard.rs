@@ -195,7 +195,8 @@ fn port_vlans(s: &TestServer) -> Value {
 }
 
 /// Sign in as a tenant, see only the project's nodes, connect a nic to a network and watch
-/// the action reach DONE (and the switch carry the VLAN), detach it again.
+/// the action reach DONE (and the switch carry the VLAN), detach it again; a refused power
+/// cycle shows its error; then the administrator's view.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tenant_connects_a_node_in_the_browser() {
     if !lab::available(
@@ -347,6 +348,18 @@ async fn a_tenant_connects_a_node_in_the_browser() {
     .await;
     screenshot(&c, "05-detached").await;
 
+    // Power-cycling a node whose OBM is off: the API's refusal is shown.
+    click(&c, "tr[data-node=\"n1\"] button[data-do=\"power-cycle\"]").await;
+    wait_for(
+        &c,
+        "!document.getElementById('error').hidden",
+        "the power-cycle error",
+    )
+    .await;
+    let error = js(&c, "document.getElementById('error').textContent").await;
+    assert!(error.as_str().unwrap().contains("BlockedError"), "{error}");
+    screenshot(&c, "06-power-cycle-refused").await;
+
     // Signing out forgets the credentials.
     click(&c, "#sign-out").await;
     wait_for(
@@ -360,6 +373,36 @@ async fn a_tenant_connects_a_node_in_the_browser() {
         Value::Null
     );
     assert_eq!(js(&c, "localStorage.length").await, json!(0));
+
+    // The administrator sees both projects, the switch and the audit log.
+    fill(&c, "#login-user", ADMIN.0).await;
+    fill(&c, "#login-password", ADMIN.1).await;
+    click(&c, "#login-submit").await;
+    wait_for(
+        &c,
+        "!!document.querySelector('#switches [data-switch=\"sw\"]') && \
+         document.querySelectorAll('#audit-log tbody tr').length > 0",
+        "the administrator's view",
+    )
+    .await;
+    assert_eq!(
+        js(
+            &c,
+            "[...document.querySelectorAll('#project option')].map(o => o.value)"
+        )
+        .await,
+        json!(["chem", "physics"])
+    );
+    let switches = js(&c, "document.getElementById('switches').textContent").await;
+    assert!(switches.as_str().unwrap().contains("gi1/0/1"), "{switches}");
+    let log = js(&c, "document.getElementById('audit-log').textContent").await;
+    assert!(
+        log.as_str()
+            .unwrap()
+            .contains("POST /v0/node/n1/nic/eth0/connect_network"),
+        "{log}"
+    );
+    screenshot(&c, "07-admin-view").await;
 
     c.close().await.expect("close the browser");
     drop(driver);

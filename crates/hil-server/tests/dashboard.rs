@@ -71,6 +71,40 @@ async fn the_page_is_served_with_strict_headers() {
     s.shutdown().await;
 }
 
+/// The queue for administrators (`GET /v0/networking_actions`, an extension).
+#[tokio::test]
+async fn administrators_list_the_networking_queue() {
+    let s = TestServer::start().await;
+    s.switch("sw").await;
+    s.project("physics").await;
+    s.user("alice", "alice-pw", false, &["physics"]).await;
+    s.cabled_node("n1", "sw", "gi1/0/1").await;
+    s.reserve("physics", "n1").await;
+    s.network("pnet", "physics", "physics", "").await;
+    assert_eq!(s.ok("GET", "/v0/networking_actions", None).await, json!([]));
+    let id = s.queue_connect("n1", "pnet").await;
+    s.wait_action(&id).await;
+    let queue = s.ok("GET", "/v0/networking_actions", None).await;
+    assert_eq!(
+        queue,
+        json!([{"status_id": id, "status": "DONE", "type": "modify_port", "node": "n1",
+                "nic": "eth0", "switch": "sw", "port": "gi1/0/1", "channel": "vlan/native",
+                "new_network": "pnet", "error": null, "attempts": 0, "claimed_by": null}])
+    );
+    s.call(
+        Some(("alice", "alice-pw")),
+        "GET",
+        "/v0/networking_actions",
+        None,
+    )
+    .await
+    .err(401, "AuthorizationError");
+    s.call(None, "GET", "/v0/networking_actions", None)
+        .await
+        .err(401, "AuthorizationError");
+    s.shutdown().await;
+}
+
 // ---- the browser ----
 
 /// `chromedriver` on a free port, killed when dropped.
@@ -401,6 +435,24 @@ async fn a_tenant_connects_a_node_in_the_browser() {
             .unwrap()
             .contains("POST /v0/node/n1/nic/eth0/connect_network"),
         "{log}"
+    );
+    let queue = js(
+        &c,
+        "[...document.querySelectorAll('#queue tr[data-queued] td')].map(t => t.textContent)",
+    )
+    .await;
+    assert_eq!(
+        queue,
+        json!([
+            "DONE",
+            "modify_port",
+            "n1 / eth0",
+            "sw / gi1/0/1",
+            "vlan/native",
+            "-",
+            "0",
+            ""
+        ])
     );
     screenshot(&c, "07-admin-view").await;
 

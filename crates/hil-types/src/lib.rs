@@ -543,3 +543,25 @@ pub struct WhoAmI {
     pub is_admin: bool,
     pub projects: Vec<String>,
 }
+
+/// One entry of `GET /v0/networking_actions` (an extension, admin-only): the queue, newest
+/// first. A tenant's action names its node and nic; a drift repair only its switch and port.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueuedAction {
+    pub status_id: String,
+    /// `PENDING`, `DONE` or `ERROR`.
+    pub status: String,
+    #[serde(rename = "type")]
+    pub action_type: String,
+    pub node: Option<String>,
+    pub nic: Option<String>,
+    pub switch: Option<String>,
+    pub port: Option<String>,
+    pub channel: String,
+    pub new_network: Option<String>,
+    pub error: Option<String>,
+    /// Failed tries so far (a failed try is retried after a backoff).
+    pub attempts: i64,
+    /// The worker holding it, while one does.
+    pub claimed_by: Option<String>,
+}

@@ -658,3 +658,11 @@ pub async fn whoami(State(ctx): S, call: Call) -> ApiResult<Response> {
     let caller = call.caller(&ctx).await?;
     Ok(json(ops::whoami::whoami(&ctx, &caller).await?))
 }
+
+pub async fn list_networking_actions(State(ctx): S, call: Call) -> ApiResult<Response> {
+    let NoArgs {} = call.args()?;
+    let caller = call.caller(&ctx).await?;
+    Ok(json(
+        ops::actions::list_networking_actions(&ctx, &caller).await?,
+    ))
+}

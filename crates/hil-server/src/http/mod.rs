@@ -80,6 +80,7 @@ pub fn router(ctx: Arc<Ctx>) -> Router {
             "/networking_action/{status_id}",
             get(h::show_networking_action),
         )
+        .route("/networking_actions", get(h::list_networking_actions))
         .route("/networks", get(h::list_networks))
         .route(
             "/network/{network}",

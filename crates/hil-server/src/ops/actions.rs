@@ -1,8 +1,8 @@
-//! `show_networking_action`.
+//! `show_networking_action`, and the queue for administrators (`list_networking_actions`).
 
-use hil_types::{ActionStatus, NetworkingAction};
+use hil_types::{ActionStatus, NetworkingAction, QueuedAction};
 
-use super::{require_access, Ctx};
+use super::{require_access, require_admin, Ctx};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::store;
@@ -30,4 +30,28 @@ pub async fn show_networking_action(
         channel: a.channel,
         new_network: a.new_network,
     })
+}
+
+/// The queue, newest first, at most 500 entries (an extension, admin-only).
+pub async fn list_networking_actions(ctx: &Ctx, caller: &Caller) -> ApiResult<Vec<QueuedAction>> {
+    require_admin(caller)?;
+    let mut tx = ctx.store.read().await?;
+    let rows = store::actions::list(&mut tx, 500).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| QueuedAction {
+            status_id: r.uuid,
+            status: r.status,
+            action_type: r.action_type,
+            node: r.node,
+            nic: r.nic,
+            switch: r.switch,
+            port: r.port,
+            channel: r.channel,
+            new_network: r.new_network,
+            error: r.error,
+            attempts: r.attempts,
+            claimed_by: r.claimed_by,
+        })
+        .collect())
 }

@@ -324,3 +324,42 @@ pub async fn retry_later(
     .await?;
     Ok(())
 }
+
+/// One row of the queue as `list_networking_actions` shows it.
+#[derive(sqlx::FromRow)]
+pub struct QueueRow {
+    pub uuid: String,
+    pub status: String,
+    #[sqlx(rename = "type")]
+    pub action_type: String,
+    pub node: Option<String>,
+    pub nic: Option<String>,
+    pub switch: Option<String>,
+    pub port: Option<String>,
+    pub channel: String,
+    pub new_network: Option<String>,
+    pub error: Option<String>,
+    pub attempts: i64,
+    pub claimed_by: Option<String>,
+}
+
+/// The newest `limit` actions in the queue (each nic and each repaired port keeps its latest
+/// action), newest first.
+pub async fn list(c: &mut Conn, limit: i64) -> sqlx::Result<Vec<QueueRow>> {
+    sqlx::query_as(
+        "SELECT q.uuid, q.status, q.type, d.label AS node, n.label AS nic, s.label AS switch,
+                p.label AS port, q.channel, w.label AS new_network, q.error,
+                CAST(q.attempts AS BIGINT) AS attempts, q.claimed_by
+         FROM networking_action q
+         LEFT JOIN nic n ON n.id = q.nic_id
+         LEFT JOIN node d ON d.id = n.owner_id
+         LEFT JOIN port p ON p.id = COALESCE(q.port_id, n.port_id)
+         LEFT JOIN switch s ON s.id = p.owner_id
+         LEFT JOIN network w ON w.id = q.new_network_id
+         ORDER BY q.id DESC
+         LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(c)
+    .await
+}

@@ -281,8 +281,27 @@ function poll(id, row) {
 // ---- administrators ----
 
 async function loadAdmin() {
-  await Promise.all([loadSwitches(), loadInto("audits", "/audits"), loadInto("drift", "/drift"),
-    loadAuditLog()]);
+  await Promise.all([loadSwitches(), loadQueue(), loadInto("audits", "/audits"),
+    loadInto("drift", "/drift"), loadAuditLog()]);
+}
+
+async function loadQueue() {
+  const tbody = $("queue").tBodies[0];
+  clear(tbody);
+  try {
+    const actions = await api("GET", "/networking_actions");
+    for (const a of actions) {
+      const where = (x, y) => (x || y ? `${x || "-"} / ${y || "-"}` : "-");
+      tbody.append(el("tr", { "data-queued": a.status_id },
+        el("td", { class: `status ${a.status}` }, a.status), el("td", {}, a.type),
+        el("td", {}, where(a.node, a.nic)), el("td", {}, where(a.switch, a.port)),
+        el("td", {}, a.channel), el("td", {}, a.new_network || "-"),
+        el("td", {}, a.attempts), el("td", {}, a.error || "")));
+    }
+    if (actions.length === 0) tbody.append(el("tr", {}, el("td", { colspan: "8" }, "Empty.")));
+  } catch (e) {
+    tbody.append(el("tr", {}, el("td", { colspan: "8" }, String(e))));
+  }
 }
 
 async function loadInto(id, path) {

@@ -202,6 +202,16 @@ async fn scraped_metrics_count_what_the_server_did() {
         )
         .await;
     assert_eq!(done["status"], "DONE", "{done}");
+    // A switch that refuses: the action ends ERROR.
+    s.mock_fail("sw", Some("port is shut down"));
+    let refused = s
+        .queued(
+            "POST",
+            "/v0/node/n1/nic/eth0/detach_network",
+            Some(json!({"network": "pnet"})),
+        )
+        .await;
+    assert_eq!(refused["status"], "ERROR", "{refused}");
     s.queue_drained().await;
     s.ok("PUT", "/v0/node/n1/obm", Some(json!({"enabled": true})))
         .await;
@@ -261,6 +271,14 @@ async fn scraped_metrics_count_what_the_server_did() {
             "hil_networking_actions_total",
             &[("switch", "sw"), ("outcome", "error")]
         ),
+        Some(1.0)
+    );
+    assert_eq!(
+        value(
+            &after,
+            "hil_networking_actions_total",
+            &[("switch", "sw"), ("outcome", "retry")]
+        ),
         None
     );
     assert_eq!(
@@ -273,7 +291,7 @@ async fn scraped_metrics_count_what_the_server_did() {
             "hil_switch_session_seconds_count",
             &[("switch_type", MOCK)]
         ),
-        Some(1.0)
+        Some(2.0)
     );
     assert_eq!(
         value(
@@ -404,5 +422,81 @@ async fn serve_binds_the_configured_metrics_address() {
         }
     };
     assert!(text.contains("# TYPE hil_http_requests_total counter"));
+    s.shutdown().await;
+}
+
+/// Scrapes `url` until `ready` accepts the samples (within 20 s).
+async fn scrape_until(url: &str, ready: impl Fn(&[Sample]) -> bool) -> Vec<Sample> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        if let Ok(r) = reqwest::get(url).await {
+            if r.status() == 200 {
+                let samples = parse(&r.text().await.unwrap());
+                if ready(&samples) {
+                    return samples;
+                }
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{url} never showed what was expected"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_separate_worker_serves_its_own_metrics() {
+    // The API without a worker; `hil-admin serve-networks` works the queue in another process.
+    let s = TestServer::start_tweaked(|_| {}).await;
+    s.switch("sw").await;
+    s.cabled_node("n1", "sw", "gi1/0/1").await;
+    s.project("p").await;
+    s.reserve("p", "n1").await;
+    s.network("pnet", "p", "p", "").await;
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut worker = tokio::process::Command::new(env!("CARGO_BIN_EXE_hil-admin"))
+        .arg("serve-networks")
+        .env("HIL_DATA_DIR", s.dir.path())
+        .env(
+            "HIL_DATABASE__URL",
+            s.config.database.url.as_deref().unwrap(),
+        )
+        .env("HIL_WORKER__POLL_INTERVAL_SECS", "0.05")
+        .env("HIL_AUDIT__INTERVAL_SECS", "0")
+        .env("HIL_METRICS__LISTEN", format!("127.0.0.1:{port}"))
+        .env("HIL_LOG", "warn")
+        .kill_on_drop(true)
+        .spawn()
+        .expect("run hil-admin serve-networks");
+    let id = s.queue_connect("n1", "pnet").await;
+    assert_eq!(s.wait_action(&id).await["status"], "DONE");
+
+    let done = [("switch", "sw"), ("outcome", "done")];
+    let url = format!("http://127.0.0.1:{port}/metrics");
+    let samples = scrape_until(&url, |samples| {
+        value(samples, "hil_networking_actions_total", &done) == Some(1.0)
+    })
+    .await;
+    assert_eq!(
+        value(
+            &samples,
+            "hil_switch_session_seconds_count",
+            &[("switch_type", MOCK)]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        value(&samples, "hil_networking_queue_depth", &[("switch", "sw")]),
+        Some(0.0)
+    );
+    check_histograms(&samples);
+    // The API process did no networking; its scrape says so.
+    let api = scrape(&s).await;
+    assert_eq!(value(&api, "hil_networking_actions_total", &done), None);
+    worker.kill().await.unwrap();
     s.shutdown().await;
 }

@@ -139,6 +139,8 @@ pub async fn serve(
             "auth backend is `null`: every caller is an administrator. Development only!"
         );
     }
+    // Bound first: a taken address fails the start before anything else runs.
+    let metrics_listener = bind_metrics(&ctx).await?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let worker = options
         .worker
@@ -148,7 +150,7 @@ pub async fn serve(
     } else {
         ctx.obm.consoles.keep_none();
     }
-    let metrics = match bind_metrics(&ctx).await? {
+    let metrics = match metrics_listener {
         Some(listener) => {
             let mut stop = stop_tx.subscribe();
             let stopped = async move {

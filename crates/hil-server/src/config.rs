@@ -36,6 +36,7 @@ pub struct Config {
     pub maintenance: MaintenanceConfig,
     pub limits: LimitsConfig,
     pub audit_log: AuditLogConfig,
+    pub metrics: MetricsConfig,
     /// Log filter, in `tracing` env-filter syntax (`info`, `hil_server=debug`, ...).
     pub log: String,
     /// `text` (human-readable lines) or `json` (one JSON object per line, for log shippers).
@@ -83,6 +84,7 @@ impl Default for Config {
             maintenance: MaintenanceConfig::default(),
             limits: LimitsConfig::default(),
             audit_log: AuditLogConfig::default(),
+            metrics: MetricsConfig::default(),
             log: "info".into(),
             log_format: LogFormat::Text,
         }
@@ -588,6 +590,27 @@ impl Default for LimitsConfig {
     }
 }
 
+/// Prometheus metrics (`/metrics`, text exposition format).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Serve `GET /metrics` on the API address, to administrators only.
+    pub on_api: bool,
+    /// A separate address (`ip:port`) serving `GET /metrics` without authentication, for a
+    /// Prometheus scraper; keep it private. Both `serve` and `serve-networks` bind it (give
+    /// each process its own address). Unset: none.
+    pub listen: Option<String>,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        MetricsConfig {
+            on_api: true,
+            listen: None,
+        }
+    }
+}
+
 impl LimitsConfig {
     pub fn body_timeout(&self) -> Duration {
         Duration::from_secs_f64(self.body_timeout_secs)
@@ -668,6 +691,7 @@ impl Config {
         }
         self.validate_obm()?;
         self.validate_limits()?;
+        self.validate_metrics()?;
         if self.auth.backend == AuthBackend::Keystone {
             self.validate_keystone()?;
         }
@@ -704,6 +728,19 @@ impl Config {
         }
         if !(k.timeout_secs > 0.0 && k.timeout_secs <= 600.0) {
             return Err("auth.keystone.timeout_secs must be in (0, 600]".into());
+        }
+        Ok(())
+    }
+
+    fn validate_metrics(&self) -> Result<(), String> {
+        let Some(listen) = &self.metrics.listen else {
+            return Ok(());
+        };
+        let addr: std::net::SocketAddr = listen
+            .parse()
+            .map_err(|_| format!("metrics.listen: {listen:?} is not an ip:port address"))?;
+        if self.listen.parse::<std::net::SocketAddr>().ok() == Some(addr) && addr.port() != 0 {
+            return Err("metrics.listen must differ from listen".into());
         }
         Ok(())
     }
@@ -811,6 +848,7 @@ const OWN_KEYS: &[&str] = &[
     "maintenance",
     "limits",
     "audit_log",
+    "metrics",
     "log",
     "log_format",
 ];
@@ -858,6 +896,18 @@ mod tests {
             assert_eq!(c.database.url.as_deref(), Some("postgresql://h/db"));
             Ok(())
         });
+    }
+
+    #[test]
+    fn metrics_listen_must_be_an_address_of_its_own() {
+        let mut c = Config::default();
+        assert!(c.validate().is_ok());
+        c.metrics.listen = Some("127.0.0.1:9101".into());
+        assert!(c.validate().is_ok());
+        c.metrics.listen = Some("localhost".into());
+        assert!(c.validate().unwrap_err().contains("metrics.listen"));
+        c.metrics.listen = Some(c.listen.clone());
+        assert!(c.validate().unwrap_err().contains("metrics.listen"));
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod error;
 pub mod http;
 pub mod keyed_lock;
 pub mod maintenance;
+pub mod metrics;
 pub mod obm;
 pub mod ops;
 pub mod password;
@@ -44,9 +45,11 @@ pub async fn context(config: Config) -> Result<Arc<Ctx>, String> {
     let http = reqwest::Client::builder()
         .build()
         .map_err(|e| format!("cannot build HTTP client: {e}"))?;
-    let obm = obm::ObmService::new(&config.obm, http.clone());
+    let metrics = Arc::new(metrics::Metrics::new());
+    let obm = obm::ObmService::new(&config.obm, http.clone(), metrics.clone());
     Ok(Arc::new(Ctx {
-        auth: auth::Authenticator::new(&config.auth),
+        auth: auth::Authenticator::new(&config.auth, metrics.clone()),
+        metrics,
         obm,
         vms: vms::VmService::new(&config),
         switches: switches::SwitchRegistry::from_config(&config),
@@ -136,6 +139,8 @@ pub async fn serve(
             "auth backend is `null`: every caller is an administrator. Development only!"
         );
     }
+    // Bound first: a taken address fails the start before anything else runs.
+    let metrics_listener = bind_metrics(&ctx).await?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let pruning = tokio::spawn(prune_audit_log(ctx.clone(), stop_rx.clone()));
     let worker = options
@@ -146,6 +151,16 @@ pub async fn serve(
     } else {
         ctx.obm.consoles.keep_none();
     }
+    let metrics = match metrics_listener {
+        Some(listener) => {
+            let mut stop = stop_tx.subscribe();
+            let stopped = async move {
+                let _ = stop.wait_for(|stop| *stop).await;
+            };
+            Some(tokio::spawn(serve_metrics(ctx.clone(), listener, stopped)))
+        }
+        None => None,
+    };
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(%addr, "HIL API listening");
     let app = http::router(ctx.clone());
@@ -169,6 +184,9 @@ pub async fn serve(
     if let Some(worker) = worker {
         let _ = tokio::time::timeout(std::time::Duration::from_secs(8), worker).await;
     }
+    if let Some(metrics) = metrics {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(8), metrics).await;
+    }
     Ok(())
 }
 
@@ -186,6 +204,32 @@ async fn prune_audit_log(ctx: Arc<Ctx>, mut stop: watch::Receiver<bool>) {
             _ = stop.wait_for(|stopped| *stopped) => return,
         }
     }
+}
+
+/// Binds `metrics.listen`, when it is set.
+pub async fn bind_metrics(ctx: &Ctx) -> Result<Option<TcpListener>, String> {
+    let Some(addr) = &ctx.config.metrics.listen else {
+        return Ok(None);
+    };
+    TcpListener::bind(addr)
+        .await
+        .map(Some)
+        .map_err(|e| format!("cannot listen on {addr} (metrics.listen): {e}"))
+}
+
+/// Serves `GET /metrics` without authentication on `listener` (the `metrics.listen` address)
+/// until `shutdown` completes. Both `hil-admin serve` and `serve-networks` run it, each with
+/// its own process's metrics.
+pub async fn serve_metrics(
+    ctx: Arc<Ctx>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+) {
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(%addr, "metrics listening");
+    }
+    let limits = ctx.config.limits.connections(&[]);
+    http::server::serve(listener, http::metrics_router(ctx), limits, shutdown).await;
 }
 
 /// Starts the console sessions of nodes whose OBM is enabled (after a restart, HIL lost them).
@@ -226,5 +270,6 @@ pub fn spawn_worker(ctx: &Ctx) -> Arc<worker::Worker> {
         ctx.config.worker.clone(),
         ctx.config.audit.clone(),
         ctx.queue_signal.clone(),
+        ctx.metrics.clone(),
     ))
 }

@@ -141,10 +141,21 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
         Command::ServeNetworks => {
             hil_server::require_current_schema(&ctx).await?;
             let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+            // This process's metrics (the worker's) are served only here.
+            let metrics = hil_server::bind_metrics(&ctx).await?.map(|listener| {
+                let mut stop = stop_tx.subscribe();
+                let stopped = async move {
+                    let _ = stop.wait_for(|stop| *stop).await;
+                };
+                tokio::spawn(hil_server::serve_metrics(ctx.clone(), listener, stopped))
+            });
             let worker = tokio::spawn(hil_server::spawn_worker(&ctx).run(stop_rx));
             shutdown_signal().await;
             let _ = stop_tx.send(true);
             let _ = worker.await;
+            if let Some(metrics) = metrics {
+                let _ = metrics.await;
+            }
             Ok(())
         }
         Command::Db {

@@ -132,6 +132,11 @@ async fn keystone_tokens_follow_hils_rules() {
         );
     }
 
+    // Refused tokens are counted by reason in the metrics (never by token or user).
+    let failures = |reason| s.ctx.metrics.auth_failures.get(&["keystone", reason]);
+    assert!(failures("invalid_token") >= 1, "the garbage token");
+    assert!(failures("unknown_project") >= 1, "the biology token");
+
     // A member changes its own project, and only its own.
     let (path, body) = network("phys-net", &physics);
     let r = s.call_token(Some(&alice), "PUT", &path, Some(body)).await;

@@ -334,13 +334,7 @@ async fn ios_story(model: &str) {
         .await;
     assert!(error.contains("Invalid input"), "{error}");
     assert!(!error.contains(&fs.password), "{error}");
-    let log = lab::log_text();
-    assert!(log.contains("write memory"), "the batches were saved");
-    assert!(
-        !log.contains("saving the switch configuration failed"),
-        "{log}"
-    );
-    assert!(!log.contains(&fs.password));
+    saved_with_write_memory(&fs);
     s.shutdown().await;
 }
 
@@ -399,13 +393,7 @@ async fn arista_eos_against_the_arista_emulator() {
     let lines = fs.switchport_lines("Ethernet1");
     assert_eq!(allowed(&lines), set(&[]), "{lines:?}");
     assert!(fs.switchport_lines("Ethernet2").is_empty(), "never touched");
-    let log = lab::log_text();
-    assert!(log.contains("write memory"), "the batches were saved");
-    assert!(
-        !log.contains("saving the switch configuration failed"),
-        "{log}"
-    );
-    assert!(!log.contains(&fs.password));
+    saved_with_write_memory(&fs);
     s.shutdown().await;
 }
 
@@ -460,6 +448,18 @@ async fn arista_eos_over_eapi() {
     );
     assert!(!log.contains(&fs.password));
     s.shutdown().await;
+}
+
+/// Every batch was saved with `write memory`, no save failed, and the switch's password never
+/// reached the log.
+fn saved_with_write_memory(fs: &FakeSwitch) {
+    let log = lab::log_text();
+    assert!(log.contains("write memory"), "the batches were saved");
+    assert!(
+        !log.contains("saving the switch configuration failed"),
+        "{log}"
+    );
+    assert!(!log.contains(&fs.password));
 }
 
 /// What `show vlan ethernet PORT` on the FastIron emulator says: the untagged VLAN (None for
@@ -519,12 +519,6 @@ async fn brocade_icx_against_the_fastiron_emulator() {
     connect(&s, "net-b", &format!("vlan/{b}")).await;
     assert_eq!(icx_vlans(&fs, "1/1/1"), (None, [b].into()));
 
-    let log = lab::log_text();
-    assert!(log.contains("write memory"), "the batches were saved");
-    assert!(
-        !log.contains("saving the switch configuration failed"),
-        "{log}"
-    );
-    assert!(!log.contains(&fs.password));
+    saved_with_write_memory(&fs);
     s.shutdown().await;
 }

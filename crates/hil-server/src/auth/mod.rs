@@ -6,6 +6,7 @@ pub mod keystone;
 mod throttle;
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::HeaderMap;
@@ -13,6 +14,7 @@ use base64::Engine;
 
 use crate::config::{AuthBackend, AuthConfig, ProjectMatch};
 use crate::error::{ApiError, ApiResult};
+use crate::metrics::Metrics;
 use crate::password;
 use crate::store::{self, Conn, Store};
 use cache::CredentialCache;
@@ -88,10 +90,11 @@ pub struct Authenticator {
     /// Set with the Keystone backend.
     keystone: Option<Keystone>,
     project_match: ProjectMatch,
+    metrics: Arc<Metrics>,
 }
 
 impl Authenticator {
-    pub fn new(config: &AuthConfig) -> Authenticator {
+    pub fn new(config: &AuthConfig, metrics: Arc<Metrics>) -> Authenticator {
         Authenticator {
             backend: config.backend,
             require_authentication: config.require_authentication,
@@ -102,6 +105,7 @@ impl Authenticator {
             keystone: (config.backend == AuthBackend::Keystone)
                 .then(|| Keystone::new(&config.keystone)),
             project_match: config.keystone.project_match,
+            metrics,
         }
     }
 
@@ -112,6 +116,17 @@ impl Authenticator {
             AuthBackend::Null => "hil.ext.auth.null",
             AuthBackend::Keystone => "hil.ext.auth.keystone",
         }
+    }
+
+    /// Counts a failed authentication in `hil_auth_failures_total`. `reason` is one of a
+    /// fixed set of words; never a user name or a token.
+    fn failed(&self, reason: &'static str) {
+        let backend = match self.backend {
+            AuthBackend::Database => "database",
+            AuthBackend::Null => "null",
+            AuthBackend::Keystone => "keystone",
+        };
+        self.metrics.auth_failures.inc(&[backend, reason]);
     }
 
     pub fn is_database(&self) -> bool {
@@ -147,8 +162,12 @@ impl Authenticator {
         let (Some(keystone), Some(token)) = (&self.keystone, auth_token(headers)) else {
             return Ok(None);
         };
-        let Some(identity) = keystone.identify(token).await? else {
+        let identity = keystone.identify(token).await.inspect_err(|_| {
+            self.failed("backend_unavailable");
+        })?;
+        let Some(identity) = identity else {
             tracing::info!("Keystone does not know the caller's token");
+            self.failed("invalid_token");
             return Ok(None);
         };
         let principal = Some(format!("keystone:{}", identity.user));
@@ -159,6 +178,7 @@ impl Authenticator {
             }));
         }
         let Some((id, name)) = identity.project else {
+            self.failed("unscoped_token");
             return Ok(None); // an unscoped token names no project to act for
         };
         let label = match self.project_match {
@@ -168,6 +188,7 @@ impl Authenticator {
         let project =
             store::projects::id_by_label(&mut *store.single_read().await?, &label).await?;
         if project.is_none() {
+            self.failed("unknown_project");
             tracing::info!(project = %label, "a Keystone token for a project HIL does not have");
         }
         Ok(project.map(|project| Caller {
@@ -240,6 +261,11 @@ impl Authenticator {
         if ok {
             self.failures.succeeded(name);
         } else {
+            self.failed(if stored.is_some() {
+                "wrong_password"
+            } else {
+                "unknown_user"
+            });
             tracing::info!(user = %name, client = ?client, "failed login");
             if self.failures.failed(name, client) {
                 tracing::warn!(user = %name, client = ?client,
@@ -269,6 +295,7 @@ impl Authenticator {
     async fn refuse_if_held_back(&self, name: &str, client: Option<IpAddr>) -> ApiResult<()> {
         match self.failures.wait(name, client) {
             Some(wait) => {
+                self.failed("throttled");
                 tokio::time::sleep(HELD_BACK_PAUSE).await;
                 Err(ApiError::too_many_logins(wait))
             }

@@ -2,8 +2,9 @@
 //! kind, unknown routes, wrong methods and panics included, answer HIL's JSON error body.
 
 use std::sync::Arc;
+use std::time::Instant;
 
-use axum::extract::Request;
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -141,12 +142,16 @@ pub fn router(ctx: Arc<Ctx>) -> Router {
                 post(h::user_remove_project),
             );
     }
-    let api = Router::new()
+    let mut api = Router::new()
         .nest("/v0", v0.method_not_allowed_fallback(method_not_allowed))
         // HIL's own `hil headnode` commands left `/v0` out of their URLs (hil-api.md §13.4).
         .merge(headnode_routes())
         // The web dashboard, a page that calls this API from the browser.
-        .merge(dashboard::routes())
+        .merge(dashboard::routes());
+    if ctx.config.metrics.on_api {
+        api = api.route("/metrics", get(admin_metrics));
+    }
+    let api = api
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // Inside run_to_completion, so a call is logged even when its client hangs up.
@@ -157,11 +162,66 @@ pub fn router(ctx: Arc<Ctx>) -> Router {
         .layer(axum::middleware::from_fn(run_to_completion))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn_with_state(
+            ctx.clone(),
+            record_request,
+        ))
         .with_state(ctx);
     // OPTIONS reads the `Allow` header of the router's 405, which the router adds only as the
     // answer leaves it: so this layer wraps the whole router.
     let with_options = tower::Layer::layer(&axum::middleware::from_fn(answer_options), api);
     Router::new().fallback_service(with_options)
+}
+
+/// The router of `metrics.listen`: `GET /metrics` without authentication, nothing else.
+pub fn metrics_router(ctx: Arc<Ctx>) -> Router {
+    Router::new()
+        .route("/metrics", get(open_metrics))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(ctx)
+}
+
+/// `GET /metrics` on the API address: administrators only, authenticated as for the API.
+async fn admin_metrics(State(ctx): State<Arc<Ctx>>, request: Request) -> Response {
+    let (parts, _) = request.into_parts();
+    let client = server::client_address(&parts, &ctx.config.auth.trusted_proxies);
+    match ctx
+        .auth
+        .authenticate(&ctx.store, &parts.headers, client)
+        .await
+    {
+        Ok(caller) if caller.is_admin => exposition(crate::metrics::scrape(&ctx).await),
+        Ok(_) => ApiError::admin_only().into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `GET /metrics` on `metrics.listen`, which the operator keeps to a private address.
+async fn open_metrics(State(ctx): State<Arc<Ctx>>) -> Response {
+    exposition(crate::metrics::scrape(&ctx).await)
+}
+
+fn exposition(text: String) -> Response {
+    ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], text).into_response()
+}
+
+/// Counts every request by method, route template (never the raw path: its labels would be
+/// unbounded) and status, and times it.
+async fn record_request(State(ctx): State<Arc<Ctx>>, request: Request, next: Next) -> Response {
+    let method = crate::metrics::method_label(request.method());
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    let m = &ctx.metrics;
+    m.http_requests.inc(&[method, &route, &status]);
+    m.http_duration
+        .observe(&[method, &route], started.elapsed());
+    response
 }
 
 /// The headnode calls (hil-api.md §4.7), served under `/v0` and, for HIL's CLI, without it.

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use hil_drivers::obm::{
     self, obmd::ObmdNode, Bmc, BootDevice, ObmDriver, ObmError, ObmOptions, ObmSpec, PowerState,
@@ -18,6 +18,7 @@ use serde_json::{Map, Value};
 use crate::config::ObmConfig;
 use crate::error::{ApiError, ApiResult};
 use crate::keyed_lock::KeyedLocks;
+use crate::metrics::Metrics;
 
 pub mod console;
 use console::ConsoleHub;
@@ -40,6 +41,17 @@ impl BmcRequest {
             BmcRequest::PowerCycle { .. } => "power cycle",
             BmcRequest::PowerStatus => "power status",
             BmcRequest::SetBootdev(_) => "set boot device",
+        }
+    }
+
+    /// The `call` label of `hil_obm_call_duration_seconds`.
+    fn metric_name(self) -> &'static str {
+        match self {
+            BmcRequest::PowerOn => "power_on",
+            BmcRequest::PowerOff => "power_off",
+            BmcRequest::PowerCycle { .. } => "power_cycle",
+            BmcRequest::PowerStatus => "power_status",
+            BmcRequest::SetBootdev(_) => "set_bootdev",
         }
     }
 }
@@ -71,10 +83,11 @@ pub struct ObmService {
     /// Serialises requests per node: BMCs handle one session poorly, two worse.
     node_locks: KeyedLocks<i64>,
     pub consoles: ConsoleHub,
+    metrics: Arc<Metrics>,
 }
 
 impl ObmService {
-    pub fn new(config: &ObmConfig, http: reqwest::Client) -> ObmService {
+    pub fn new(config: &ObmConfig, http: reqwest::Client, metrics: Arc<Metrics>) -> ObmService {
         let drivers = obm::all_drivers()
             .into_iter()
             .filter(|d| config.enabled.iter().any(|n| n == d.name()))
@@ -86,6 +99,7 @@ impl ObmService {
             http,
             node_locks: KeyedLocks::default(),
             consoles: ConsoleHub::new(config),
+            metrics,
         }
     }
 
@@ -131,6 +145,8 @@ impl ObmService {
         audience: Audience,
     ) -> ApiResult<Option<PowerState>> {
         let bmc = self.bmc(node, audience)?;
+        let kind = self.driver_name(node);
+        let metrics = self.metrics.clone();
         let lock = self.node_locks.of(&node.id);
         let limit = self.options.command_timeout;
         let label = node.label.clone();
@@ -144,9 +160,15 @@ impl ObmService {
                     )
                 })?;
             // A power cycle may take two BMC calls (cycle, then power on).
-            tokio::time::timeout(2 * limit + Duration::from_secs(1), run(&*bmc, request))
-                .await
-                .unwrap_or_else(|_| Err(ObmError::timeout("the BMC", limit)))
+            let started = Instant::now();
+            let outcome =
+                tokio::time::timeout(2 * limit + Duration::from_secs(1), run(&*bmc, request))
+                    .await
+                    .unwrap_or_else(|_| Err(ObmError::timeout("the BMC", limit)));
+            metrics
+                .obm_calls
+                .observe(&[kind, request.metric_name()], started.elapsed());
+            outcome
         });
         let outcome = task
             .await
@@ -158,6 +180,13 @@ impl ObmService {
             }
             Err(e) => Err(obm_error(node, request.name(), e, audience)),
         }
+    }
+
+    /// The driver's name (`ipmi`, `redfish`, ...), the `kind` label of BMC call metrics.
+    fn driver_name(&self, node: &DriverNode) -> &'static str {
+        self.drivers
+            .get(node.type_uri.as_str())
+            .map_or("unknown", |d| d.name())
     }
 
     /// Starts the node's serial console session, if its BMC has one and consoles are on.
@@ -172,17 +201,27 @@ impl ObmService {
     /// `POST <uri>/token` on the node's obmd.
     pub async fn obmd_mint_token(&self, uri: &str, admin_token: &str) -> ApiResult<String> {
         let node = ObmdNode { uri, admin_token };
-        node.mint_token(&self.http, self.options.command_timeout)
-            .await
-            .map_err(|e| ApiError::Obm(e.message))
+        let started = Instant::now();
+        let minted = node
+            .mint_token(&self.http, self.options.command_timeout)
+            .await;
+        self.metrics
+            .obm_calls
+            .observe(&["obmd", "mint_token"], started.elapsed());
+        minted.map_err(|e| ApiError::Obm(e.message))
     }
 
     /// `DELETE <uri>/token` on the node's obmd.
     pub async fn obmd_revoke_token(&self, uri: &str, admin_token: &str) -> ApiResult<()> {
         let node = ObmdNode { uri, admin_token };
-        node.revoke_token(&self.http, self.options.command_timeout)
-            .await
-            .map_err(|e| ApiError::Obm(e.message))
+        let started = Instant::now();
+        let revoked = node
+            .revoke_token(&self.http, self.options.command_timeout)
+            .await;
+        self.metrics
+            .obm_calls
+            .observe(&["obmd", "revoke_token"], started.elapsed());
+        revoked.map_err(|e| ApiError::Obm(e.message))
     }
 }
 

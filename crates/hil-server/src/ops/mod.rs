@@ -42,6 +42,8 @@ pub struct Ctx {
     /// Wakes the in-process worker when an action is queued.
     pub queue_signal: Arc<Notify>,
     pub http: reqwest::Client,
+    /// What `/metrics` reports; the HTTP layer, auth, OBM and the worker record into it.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 fn require_admin(caller: &Caller) -> ApiResult<()> {

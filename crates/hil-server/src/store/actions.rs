@@ -256,6 +256,22 @@ pub async fn switches_with_claimed_actions(c: &mut Conn) -> sqlx::Result<Vec<i64
     .await
 }
 
+/// PENDING actions per switch, every switch listed (0 when none), at most `limit` switches,
+/// by name. For the `hil_networking_queue_depth` gauge.
+pub async fn pending_per_switch(c: &mut Conn, limit: i64) -> sqlx::Result<Vec<(String, i64)>> {
+    sqlx::query_as(
+        "SELECT s.label, COUNT(DISTINCT q.id) FROM switch s
+         LEFT JOIN port p ON p.owner_id = s.id
+         LEFT JOIN nic n ON n.port_id = p.id
+         LEFT JOIN networking_action q
+           ON q.status = 'PENDING' AND (q.port_id = p.id OR q.nic_id = n.id)
+         GROUP BY s.label ORDER BY s.label LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(c)
+    .await
+}
+
 /// Ids for an `IN (...)` list. Integers only, so formatting them into the SQL is safe.
 fn id_list(ids: &[i64]) -> String {
     ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")

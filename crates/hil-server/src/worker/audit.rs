@@ -124,7 +124,7 @@ impl Worker {
         let audited = async {
             let target = match self.switch_target(switch_id).await? {
                 Ok(target) => target,
-                Err(reason) => return Ok(Err(reason)),
+                Err((_, reason)) => return Ok(Err(reason)),
             };
             let before = self.expectations(switch_id).await?;
             let readings = match self.read_ports(&target, &before).await {

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::FutureExt;
 use hil_drivers::{PortChange, SwitchError, SwitchErrorKind, SwitchSpec};
@@ -15,6 +15,7 @@ use tokio::task::JoinSet;
 
 use crate::config::{AuditConfig, WorkerConfig};
 use crate::error::ApiResult;
+use crate::metrics::Metrics;
 use crate::store::{self, actions::Claimed, now_ms, Store};
 use crate::switches::SwitchRegistry;
 
@@ -38,6 +39,7 @@ pub struct Worker {
     /// Claimed actions this worker is still working on: the only ones the heartbeat renews.
     in_flight: Arc<Mutex<HashSet<i64>>>,
     tasks: Mutex<JoinSet<()>>,
+    metrics: Arc<Metrics>,
 }
 
 /// The outcome of one action.
@@ -46,6 +48,17 @@ enum Outcome {
     Done,
     Failed(String),
     Retry(String),
+}
+
+impl Outcome {
+    /// The `outcome` label of `hil_networking_actions_total`.
+    fn metric_name(&self) -> &'static str {
+        match self {
+            Outcome::Done => "done",
+            Outcome::Failed(_) => "error",
+            Outcome::Retry(_) => "retry",
+        }
+    }
 }
 
 /// What the worker does at the switch for one action.
@@ -88,6 +101,8 @@ impl Drop for TaskGuard {
 #[derive(Default)]
 struct Lane {
     lease: Option<Lease>,
+    /// When the lease was taken, for `hil_switch_session_seconds`.
+    taken_at: Option<Instant>,
     changed: bool,
     open_failed: Option<SwitchError>,
 }
@@ -99,6 +114,7 @@ impl Worker {
         config: WorkerConfig,
         audit: AuditConfig,
         signal: Arc<Notify>,
+        metrics: Arc<Metrics>,
     ) -> Worker {
         let id = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
         let sessions = SessionPool::new(Duration::from_secs_f64(config.session_idle_secs));
@@ -115,6 +131,7 @@ impl Worker {
             permits,
             in_flight: Arc::new(Mutex::new(HashSet::new())),
             tasks: Mutex::new(JoinSet::new()),
+            metrics,
         }
     }
 
@@ -291,15 +308,16 @@ impl Worker {
             // HIL spun forever on such actions (§16 #29); they can never be applied.
             for a in &actions {
                 let reason = "The nic is not connected to a switch port.";
-                self.record_durably(a, Outcome::Failed(reason.into())).await;
+                self.record_durably(a, "", Outcome::Failed(reason.into()))
+                    .await;
             }
             return Ok(());
         };
         let target = match self.switch_target(switch_id).await? {
             Ok(target) => target,
-            Err(reason) => {
+            Err((switch, reason)) => {
                 for a in &actions {
-                    self.record_durably(a, Outcome::Failed(reason.clone()))
+                    self.record_durably(a, &switch, Outcome::Failed(reason.clone()))
                         .await;
                 }
                 return Ok(());
@@ -327,9 +345,10 @@ impl Worker {
         let mut lane = Lane::default();
         for a in &actions {
             let outcome = self.apply_one(target, &mut lane, a).await;
-            self.record_durably(a, outcome).await;
+            self.record_durably(a, &target.spec.label, outcome).await;
         }
         let Some(mut lease) = lane.lease else { return };
+        let taken_at = lane.taken_at.unwrap_or_else(Instant::now);
         if lane.changed {
             if let Err(e) = lease.session.save().await {
                 tracing::error!(switch = %target.spec.label, error = %target.spec.redact(&e.message),
@@ -337,6 +356,9 @@ impl Worker {
             }
         }
         self.sessions.park(target, lease).await;
+        self.metrics
+            .switch_sessions
+            .observe(&[&target.switch_type], taken_at.elapsed());
     }
 
     /// Applies one action, opening the lane's session first if needed, all within the action
@@ -359,7 +381,10 @@ impl Worker {
         };
         if lane.lease.is_none() {
             match tokio::time::timeout_at(deadline, self.sessions.take(target)).await {
-                Ok(Ok(lease)) => lane.lease = Some(lease),
+                Ok(Ok(lease)) => {
+                    lane.lease = Some(lease);
+                    lane.taken_at = Some(Instant::now());
+                }
                 Ok(Err(e)) => {
                     let outcome = self.classify(a, &target.spec, &e);
                     lane.open_failed = Some(e);
@@ -482,21 +507,26 @@ impl Worker {
     }
 
     /// The driver and registration of a switch, or why its actions cannot run.
-    async fn switch_target(&self, switch_id: i64) -> ApiResult<Result<SwitchTarget, String>> {
+    async fn switch_target(
+        &self,
+        switch_id: i64,
+    ) -> ApiResult<Result<SwitchTarget, (String, String)>> {
         let sw = {
             let mut tx = self.store.read().await?;
             store::switches::get_by_id(&mut tx, switch_id).await?
         };
         let Some(driver) = self.switches.get(&sw.switch_type) else {
-            return Ok(Err(format!(
+            let reason = format!(
                 "switch type {} is not enabled on this server",
                 sw.switch_type
-            )));
+            );
+            return Ok(Err((sw.label, reason)));
         };
         let config = serde_json::from_str(&sw.config).unwrap_or_default();
         Ok(Ok(SwitchTarget {
             id: switch_id,
             fingerprint: format!("{}\n{}", sw.switch_type, sw.config),
+            switch_type: sw.switch_type.clone(),
             driver: driver.clone(),
             spec: SwitchSpec {
                 label: sw.label,
@@ -520,7 +550,10 @@ impl Worker {
     /// claim lasts. If it still cannot, it lets go of the action: the heartbeat stops renewing
     /// it, the claim expires, and the action is claimed again and re-applied (the switch
     /// change is idempotent), so that the switch and the database end up agreeing.
-    async fn record_durably(&self, a: &Claimed, outcome: Outcome) {
+    async fn record_durably(&self, a: &Claimed, switch: &str, outcome: Outcome) {
+        self.metrics
+            .networking_actions
+            .inc(&[switch, outcome.metric_name()]);
         let lease = Duration::from_secs(self.config.claim_lease_secs);
         let started = tokio::time::Instant::now();
         let mut failures = 0;

@@ -18,6 +18,8 @@ pub struct SwitchTarget {
     pub id: i64,
     /// Type and registration; a change means the parked sessions are for another switch.
     pub fingerprint: String,
+    /// The registration's type URI (the `switch_type` label of session metrics).
+    pub switch_type: String,
     pub driver: Arc<dyn SwitchDriver>,
     pub spec: SwitchSpec,
 }

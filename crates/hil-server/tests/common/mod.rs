@@ -146,11 +146,14 @@ impl TestServer {
         if let Some(user) = user {
             req = self.authenticated(req, user);
         }
+        Self::send(req, body).await
+    }
+
+    async fn send(mut req: reqwest::RequestBuilder, body: Option<Value>) -> Resp {
         if let Some(b) = body {
             req = req.body(b.to_string());
         }
-        let resp = req.send().await.expect("request");
-        Resp::read(resp).await
+        Resp::read(req.send().await.expect("request")).await
     }
 
     /// HTTP basic credentials, or with Keystone the token issued for them (see `tokens`).
@@ -182,10 +185,7 @@ impl TestServer {
         if let Some(token) = token {
             req = req.header("X-Auth-Token", token);
         }
-        if let Some(b) = body {
-            req = req.body(b.to_string());
-        }
-        Resp::read(req.send().await.expect("request")).await
+        Self::send(req, body).await
     }
 
     pub async fn raw(

@@ -2627,3 +2627,56 @@ async fn user_remove_project() {
     );
     w.shutdown().await;
 }
+
+// =====================================================================================
+// Dashboard extensions
+// =====================================================================================
+
+#[tokio::test]
+async fn whoami() {
+    let route = "whoami";
+    let call = req("GET", "/v0/whoami", None);
+    // A database user acts for its memberships; a Keystone token for the one project it is
+    // scoped to.
+    let (alice, bob, admin) = if keystone_mode() {
+        (
+            json!({"user": "keystone:alice", "is_admin": false, "projects": ["proj"]}),
+            json!({"user": "keystone:bob", "is_admin": false, "projects": ["other"]}),
+            "keystone:admin",
+        )
+    } else {
+        (
+            json!({"user": "alice", "is_admin": false, "projects": ["empty", "proj"]}),
+            json!({"user": "bob", "is_admin": false, "projects": ["other"]}),
+            "admin",
+        )
+    };
+    Case::new(route)
+        .unauth(&call)
+        .read(&call, MEMBER, alice)
+        .read(&call, OTHER, bob)
+        .read(
+            &call,
+            ADMIN_W,
+            json!({"user": admin, "is_admin": true,
+                   "projects": ["empty", "other", "proj", "spare"]}),
+        )
+        .run()
+        .await;
+}
+
+#[tokio::test]
+async fn list_networking_actions() {
+    let route = "list_networking_actions";
+    let call = req("GET", "/v0/networking_actions", None);
+    Case::new(route)
+        .unauth(&call)
+        .deny(&call, MEMBER, 401, AUTHZ)
+        .deny(&call, OTHER, 401, AUTHZ)
+        .run()
+        .await;
+    let w = World::new().await;
+    let queue = w.get("/v0/networking_actions", route).await;
+    assert!(queue.is_array(), "[{route}] admin: {queue}");
+    w.shutdown().await;
+}

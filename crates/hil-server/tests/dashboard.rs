@@ -9,6 +9,7 @@
 mod common;
 mod lab;
 
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -116,8 +117,11 @@ struct Driver {
 impl Driver {
     fn start() -> Driver {
         let port = lab::free_tcp_port();
+        // A process group of its own, so that dropping the driver also ends the browsers it
+        // started, even when a failed test never closed its session.
         let child = Command::new("chromedriver")
             .arg(format!("--port={port}"))
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -136,6 +140,8 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

@@ -82,18 +82,18 @@ impl Keystone {
         if let Some(known) = self.cache.get(token) {
             return Ok(known);
         }
-        let (identity, expires) = match self.validate(token, false).await? {
+        let mut outcome = self.validate(token, false).await?;
+        if matches!(outcome, Validation::ServiceTokenRefused) {
+            outcome = self.validate(token, true).await?; // with a freshly issued service token
+        }
+        let (identity, expires) = match outcome {
             Validation::Valid(identity, expires) => (Some(identity), Some(expires)),
             Validation::Invalid => (None, None),
-            Validation::ServiceTokenRefused => match self.validate(token, true).await? {
-                Validation::Valid(identity, expires) => (Some(identity), Some(expires)),
-                Validation::Invalid => (None, None),
-                Validation::ServiceTokenRefused => {
-                    return Err(unavailable(
-                        "Keystone refused HIL's own service credentials".into(),
-                    ))
-                }
-            },
+            Validation::ServiceTokenRefused => {
+                return Err(unavailable(
+                    "Keystone refused HIL's own service credentials".into(),
+                ))
+            }
         };
         self.cache.put(token, identity.clone(), expires);
         Ok(identity)

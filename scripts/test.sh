@@ -60,6 +60,7 @@ pg_reachable() {
 FS_VENV=${HIL_FAKESWITCH_VENV:-$HOME/.cache/hil-lab/venv-fs}
 SUSHY_VENV=${HIL_SUSHY_VENV:-$HOME/.cache/hil-lab/venv-sushy}
 KEYSTONE_VENV=${HIL_KEYSTONE_VENV:-$HOME/.cache/hil-lab/venv-keystone}
+SCHEMATHESIS_VENV=${HIL_SCHEMATHESIS_VENV:-$HOME/.cache/hil-lab/venv-schemathesis}
 ensure_lab_peers() {
   local c missing=""
   for c in ovsdb-server ovs-vswitchd ovs-vsctl ethtool ping ip; do
@@ -114,6 +115,13 @@ ensure_lab_peers() {
     "$KEYSTONE_VENV/bin/pip" install -q keystone==30.0.0 gunicorn==27.0.1
   fi
   export HIL_KEYSTONE_VENV="$KEYSTONE_VENV"
+  # schemathesis fuzzes the API from its OpenAPI document (tests/openapi.rs).
+  if ! "$SCHEMATHESIS_VENV/bin/schemathesis" --version >/dev/null 2>&1; then
+    log "creating the schemathesis venv in $SCHEMATHESIS_VENV"
+    python3 -m venv "$SCHEMATHESIS_VENV" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$SCHEMATHESIS_VENV"; }
+    "$SCHEMATHESIS_VENV/bin/pip" install -q schemathesis==4.32.5
+  fi
+  export HIL_SCHEMATHESIS_VENV="$SCHEMATHESIS_VENV"
   # Namespaces and OVS need root. As root every lab test must run; otherwise they skip.
   if [ "$(id -u)" = 0 ]; then
     export HIL_LAB_REQUIRED=1

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// Every error HIL (and this server) reports has this JSON shape.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     #[serde(rename = "type")]
     pub error_type: String,

@@ -25,6 +25,7 @@ where
 
 /// Status of a queued networking action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "UPPERCASE")]
 pub enum ActionStatus {
     Pending,
@@ -53,6 +54,7 @@ impl ActionStatus {
 
 /// Kind of a queued networking action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ActionType {
     /// Attach `(nic, channel)` to a network, or detach it when the new network is null.
@@ -89,6 +91,7 @@ impl ActionType {
 
 /// `POST /project/<p>/connect_node` and `/detach_node`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NodeRef {
     pub node: String,
@@ -96,6 +99,7 @@ pub struct NodeRef {
 
 /// The `obmd` member of `node_register` (HIL v0.4).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Obmd {
     pub uri: String,
@@ -106,6 +110,7 @@ pub struct Obmd {
 /// e.g. `http://schema.massopencloud.org/haas/v0/obm/ipmi`, and the driver's members) or
 /// `obmd` (HIL v0.4's external daemon). `PUT /node/<node>/obm_details` takes the same body.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ObmDetails {
     #[serde(
@@ -113,17 +118,20 @@ pub struct ObmDetails {
         deserialize_with = "present",
         skip_serializing_if = "Option::is_none"
     )]
+    #[cfg_attr(feature = "openapi", schema(nullable = false, value_type = Object))]
     pub obm: Option<serde_json::Map<String, serde_json::Value>>,
     #[serde(
         default,
         deserialize_with = "present",
         skip_serializing_if = "Option::is_none"
     )]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub obmd: Option<Obmd>,
 }
 
 /// `PUT /node/<node>`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NodeRegister {
     /// See `ObmDetails`.
@@ -132,18 +140,21 @@ pub struct NodeRegister {
         deserialize_with = "present",
         skip_serializing_if = "Option::is_none"
     )]
+    #[cfg_attr(feature = "openapi", schema(nullable = false, value_type = Object))]
     pub obm: Option<serde_json::Map<String, serde_json::Value>>,
     #[serde(
         default,
         deserialize_with = "present",
         skip_serializing_if = "Option::is_none"
     )]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub obmd: Option<Obmd>,
     #[serde(
         default,
         deserialize_with = "present",
         skip_serializing_if = "Option::is_none"
     )]
+    #[cfg_attr(feature = "openapi", schema(nullable = false, value_type = Object))]
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
@@ -158,6 +169,7 @@ impl NodeRegister {
 
 /// `PUT /node/<node>/nic/<nic>`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NicRegister {
     pub macaddr: String,
@@ -165,6 +177,7 @@ pub struct NicRegister {
 
 /// `PUT /node/<node>/metadata/<label>`: any JSON value, `null` included.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MetadataSet {
     pub value: serde_json::Value,
@@ -172,6 +185,7 @@ pub struct MetadataSet {
 
 /// `POST /node/<node>/nic/<nic>/connect_network`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ConnectNetwork {
     pub network: String,
@@ -180,12 +194,14 @@ pub struct ConnectNetwork {
         deserialize_with = "present",
         skip_serializing_if = "Option::is_none"
     )]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub channel: Option<String>,
 }
 
 /// `POST /node/<node>/nic/<nic>/detach_network` and
 /// `POST /headnode/<h>/hnic/<hnic>/connect_network`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NetworkRef {
     pub network: String,
@@ -193,6 +209,7 @@ pub struct NetworkRef {
 
 /// `PUT /node/<node>/obm`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ObmEnable {
     pub enabled: bool,
@@ -200,6 +217,7 @@ pub struct ObmEnable {
 
 /// `POST /node/<node>/power_cycle`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PowerCycle {
     #[serde(
@@ -207,11 +225,13 @@ pub struct PowerCycle {
         deserialize_with = "present",
         skip_serializing_if = "Option::is_none"
     )]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub force: Option<bool>,
 }
 
 /// `PUT /node/<node>/boot_device`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BootDevice {
     pub bootdev: String,
@@ -219,6 +239,7 @@ pub struct BootDevice {
 
 /// `GET /node/<node>/power_status`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PowerStatus {
     /// `"on"` or `"off"`.
     pub power_status: String,
@@ -226,6 +247,7 @@ pub struct PowerStatus {
 
 /// `GET /node/<node>/obm_details` (admin): the registration without its secrets.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ObmInfo {
     /// The OBM type URI, or `"obmd"` for nodes registered with HIL v0.4's obmd form.
     #[serde(rename = "type")]
@@ -234,11 +256,13 @@ pub struct ObmInfo {
     /// The registration's other members (`host`, `user`, `uri`, ...), passwords and tokens
     /// left out.
     #[serde(flatten)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub members: serde_json::Map<String, serde_json::Value>,
 }
 
 /// `PUT /headnode/<headnode>`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct HeadnodeCreate {
     pub project: String,
@@ -247,6 +271,7 @@ pub struct HeadnodeCreate {
 
 /// `PUT /network/<network>`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NetworkCreate {
     /// A project label, or the literal `admin`.
@@ -259,6 +284,7 @@ pub struct NetworkCreate {
 
 /// `POST /switch/<s>/port/<p>/connect_nic`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PortConnectNic {
     pub node: String,
@@ -267,6 +293,7 @@ pub struct PortConnectNic {
 
 /// `PUT /auth/basic/user/<user>`.
 #[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UserCreate {
     pub password: String,
@@ -275,6 +302,7 @@ pub struct UserCreate {
         deserialize_with = "present",
         skip_serializing_if = "Option::is_none"
     )]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub is_admin: Option<bool>,
 }
 
@@ -289,6 +317,7 @@ impl std::fmt::Debug for UserCreate {
 
 /// `PATCH /auth/basic/user/<user>`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UserSetAdmin {
     pub is_admin: bool,
@@ -296,6 +325,7 @@ pub struct UserSetAdmin {
 
 /// `POST /auth/basic/user/<user>/add_project` and `/remove_project`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ProjectRef {
     pub project: String,
@@ -307,6 +337,7 @@ pub struct ProjectRef {
 
 /// A nic as shown by `GET /node/<node>`. `port` and `switch` exist only for admins.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NicInfo {
     pub label: String,
     pub macaddr: Option<String>,
@@ -320,6 +351,7 @@ pub struct NicInfo {
 
 /// `GET /node/<node>` (keys sorted, as HIL sends them).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NodeInfo {
     /// Metadata values as their stored JSON text (HIL's quirk, §16 #8).
     pub metadata: BTreeMap<String, String>,
@@ -330,12 +362,14 @@ pub struct NodeInfo {
 
 /// `{"status_id": ...}`, answered by connect, detach and revert.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatusId {
     pub status_id: String,
 }
 
 /// `GET /networking_action/<id>`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NetworkingAction {
     pub status: ActionStatus,
     pub node: String,
@@ -351,6 +385,7 @@ pub struct NetworkingAction {
 
 /// `GET /network/<network>` (keys sorted).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NetworkInfo {
     pub access: Option<Vec<String>>,
     pub channels: Vec<String>,
@@ -362,6 +397,7 @@ pub struct NetworkInfo {
 
 /// One entry of `GET /networks`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NetworkListEntry {
     pub network_id: String,
     /// `null` for a public network.
@@ -370,6 +406,7 @@ pub struct NetworkListEntry {
 
 /// One entry of `GET /network/<network>/attachments`, keyed by node label.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AttachmentInfo {
     pub nic: String,
     pub channel: String,
@@ -378,12 +415,14 @@ pub struct AttachmentInfo {
 
 /// A port in `GET /switch/<switch>`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PortLabel {
     pub label: String,
 }
 
 /// `GET /switch/<switch>` (keys sorted).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SwitchInfo {
     pub capabilities: Vec<String>,
     pub name: String,
@@ -392,6 +431,7 @@ pub struct SwitchInfo {
 
 /// `GET /switch/<s>/port/<p>` when a nic is connected; `{}` otherwise.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PortInfo {
     pub node: String,
     pub nic: String,
@@ -400,6 +440,7 @@ pub struct PortInfo {
 
 /// `GET /headnode/<headnode>` (keys sorted).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HeadnodeInfo {
     pub base_img: String,
     pub hnics: Vec<String>,
@@ -412,6 +453,7 @@ pub struct HeadnodeInfo {
 
 /// One entry of `GET /auth/basic/users`, keyed by user label.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserInfo {
     pub is_admin: bool,
     pub projects: Vec<String>,
@@ -423,6 +465,7 @@ pub type PortVlans = BTreeMap<String, String>;
 
 /// One state-changing call, as `GET /audit_log` lists it (an extension).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditLogEntry {
     /// RFC 3339 time the answer was given.
     pub time: String,
@@ -443,6 +486,7 @@ pub struct AuditLogEntry {
 
 /// One episode of drift on a port, as `GET /drift` lists it (an extension).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DriftRecord {
     pub switch: String,
     pub port: String,
@@ -450,8 +494,10 @@ pub struct DriftRecord {
     pub node: Option<String>,
     pub nic: Option<String>,
     /// What `network_attachment` says the port carries.
+    #[cfg_attr(feature = "openapi", schema(inline))]
     pub expected: PortVlans,
     /// What the switch said it carries, at `last_seen`.
+    #[cfg_attr(feature = "openapi", schema(inline))]
     pub actual: PortVlans,
     /// VLANs on the port that belong to networks its node's project may not use: a breach
     /// of isolation.
@@ -471,6 +517,7 @@ pub struct DriftRecord {
 
 /// `GET /switch/<switch>/audit`: the state of a switch's audits (an extension).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SwitchAuditInfo {
     pub switch: String,
     /// `PENDING` (requested, not started), `RUNNING`, or `IDLE`.
@@ -492,6 +539,7 @@ pub struct SwitchAuditInfo {
 
 /// Running totals of a switch's audits.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditCounters {
     pub audits: i64,
     pub audits_failed: i64,
@@ -536,6 +584,7 @@ mod tests {
 /// `GET /v0/whoami` (an extension of this implementation): who the credentials belong to and
 /// the projects they may act for (every project, for an administrator).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WhoAmI {
     /// The user name (`keystone:<user>` for a Keystone token); `null` when the auth backend
     /// names nobody (the null backend).
@@ -547,6 +596,7 @@ pub struct WhoAmI {
 /// One entry of `GET /v0/networking_actions` (an extension, admin-only): the queue, newest
 /// first. A tenant's action names its node and nic; a drift repair only its switch and port.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QueuedAction {
     pub status_id: String,
     /// `PENDING`, `DONE` or `ERROR`.

@@ -20,6 +20,14 @@ type S = State<Arc<Ctx>>;
 
 // ---- headnodes ----
 
+/// Create a headnode (a provisioning VM) for a project.
+#[utoipa::path(
+    put,
+    path = "/headnode/{headnode}",
+    tag = "headnodes",
+    request_body = HeadnodeCreate,
+    responses((status = 200, description = "Done; the body is empty")),
+)]
 pub async fn headnode_create(State(ctx): S, call: Call) -> ApiResult<Response> {
     let args: HeadnodeCreate = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -28,6 +36,13 @@ pub async fn headnode_create(State(ctx): S, call: Call) -> ApiResult<Response> {
     Ok(empty())
 }
 
+/// Delete a headnode.
+#[utoipa::path(
+    delete,
+    path = "/headnode/{headnode}",
+    tag = "headnodes",
+    responses((status = 200, description = "Done; the body is empty")),
+)]
 pub async fn headnode_delete(State(ctx): S, call: Call) -> ApiResult<Response> {
     let NoArgs {} = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -35,6 +50,13 @@ pub async fn headnode_delete(State(ctx): S, call: Call) -> ApiResult<Response> {
     Ok(empty())
 }
 
+/// Start a headnode; its hnics can no longer change.
+#[utoipa::path(
+    post,
+    path = "/headnode/{headnode}/start",
+    tag = "headnodes",
+    responses((status = 200, description = "Done; the body is empty")),
+)]
 pub async fn headnode_start(State(ctx): S, call: Call) -> ApiResult<Response> {
     let NoArgs {} = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -42,6 +64,13 @@ pub async fn headnode_start(State(ctx): S, call: Call) -> ApiResult<Response> {
     Ok(empty())
 }
 
+/// Stop a headnode.
+#[utoipa::path(
+    post,
+    path = "/headnode/{headnode}/stop",
+    tag = "headnodes",
+    responses((status = 200, description = "Done; the body is empty")),
+)]
 pub async fn headnode_stop(State(ctx): S, call: Call) -> ApiResult<Response> {
     let NoArgs {} = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -49,6 +78,13 @@ pub async fn headnode_stop(State(ctx): S, call: Call) -> ApiResult<Response> {
     Ok(empty())
 }
 
+/// Add a network interface to a headnode that has never started.
+#[utoipa::path(
+    put,
+    path = "/headnode/{headnode}/hnic/{hnic}",
+    tag = "headnodes",
+    responses((status = 200, description = "Done; the body is empty")),
+)]
 pub async fn headnode_create_hnic(State(ctx): S, call: Call) -> ApiResult<Response> {
     let NoArgs {} = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -57,6 +93,13 @@ pub async fn headnode_create_hnic(State(ctx): S, call: Call) -> ApiResult<Respon
     Ok(empty())
 }
 
+/// Remove a network interface from a headnode.
+#[utoipa::path(
+    delete,
+    path = "/headnode/{headnode}/hnic/{hnic}",
+    tag = "headnodes",
+    responses((status = 200, description = "Done; the body is empty")),
+)]
 pub async fn headnode_delete_hnic(State(ctx): S, call: Call) -> ApiResult<Response> {
     let NoArgs {} = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -65,6 +108,14 @@ pub async fn headnode_delete_hnic(State(ctx): S, call: Call) -> ApiResult<Respon
     Ok(empty())
 }
 
+/// Connect a headnode interface to a network.
+#[utoipa::path(
+    post,
+    path = "/headnode/{headnode}/hnic/{hnic}/connect_network",
+    tag = "headnodes",
+    request_body = NetworkRef,
+    responses((status = 200, description = "Done; the body is empty")),
+)]
 pub async fn headnode_connect_network(State(ctx): S, call: Call) -> ApiResult<Response> {
     let args: NetworkRef = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -73,6 +124,13 @@ pub async fn headnode_connect_network(State(ctx): S, call: Call) -> ApiResult<Re
     Ok(empty())
 }
 
+/// Detach a headnode interface from its network.
+#[utoipa::path(
+    post,
+    path = "/headnode/{headnode}/hnic/{hnic}/detach_network",
+    tag = "headnodes",
+    responses((status = 200, description = "Done; the body is empty")),
+)]
 pub async fn headnode_detach_network(State(ctx): S, call: Call) -> ApiResult<Response> {
     let NoArgs {} = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -81,6 +139,15 @@ pub async fn headnode_detach_network(State(ctx): S, call: Call) -> ApiResult<Res
     Ok(empty())
 }
 
+/// Show a headnode.
+#[utoipa::path(
+    get,
+    path = "/headnode/{headnode}",
+    tag = "headnodes",
+    responses(
+        (status = 200, description = "The headnode", body = HeadnodeInfo),
+    ),
+)]
 pub async fn show_headnode(State(ctx): S, call: Call) -> ApiResult<Response> {
     let NoArgs {} = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -89,6 +156,15 @@ pub async fn show_headnode(State(ctx): S, call: Call) -> ApiResult<Response> {
     ))
 }
 
+/// List a project's headnodes.
+#[utoipa::path(
+    get,
+    path = "/project/{project}/headnodes",
+    tag = "headnodes",
+    responses(
+        (status = 200, description = "Headnode labels", body = Vec<String>),
+    ),
+)]
 pub async fn list_project_headnodes(State(ctx): S, call: Call) -> ApiResult<Response> {
     let NoArgs {} = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -97,6 +173,15 @@ pub async fn list_project_headnodes(State(ctx): S, call: Call) -> ApiResult<Resp
     ))
 }
 
+/// List the images headnodes can be created from.
+#[utoipa::path(
+    get,
+    path = "/headnode_images",
+    tag = "headnodes",
+    responses(
+        (status = 200, description = "Image names", body = Vec<String>),
+    ),
+)]
 pub async fn list_headnode_images(State(ctx): S, call: Call) -> ApiResult<Response> {
     let NoArgs {} = call.args()?;
     // Any authenticated caller may list images (HIL never asked for credentials here).
@@ -114,6 +199,14 @@ fn obm_answer<T>(answer: ObmAnswer<T>, served: impl FnOnce(T) -> Response) -> Re
     }
 }
 
+/// Enable or disable a node's out-of-band management (admin).
+#[utoipa::path(
+    put,
+    path = "/node/{node}/obm",
+    tag = "obm",
+    request_body = ObmEnable,
+    responses((status = 200, description = "Done; the body is empty")),
+)]
 pub async fn node_enable_disable_obm(State(ctx): S, call: Call) -> ApiResult<Response> {
     let args: ObmEnable = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -132,22 +225,63 @@ async fn node_power(
     Ok(obm_answer(answer, |()| empty()))
 }
 
+/// Power-cycle a node (with `force`, a hard reset instead of off and on).
+#[utoipa::path(
+    post,
+    path = "/node/{node}/power_cycle",
+    tag = "obm",
+    request_body = PowerCycle,
+    responses(
+        (status = 200, description = "Done; the body is empty"),
+        (status = 307, description = "The node is managed by obmd: repeat the call at the `Location` it names"),
+    ),
+)]
 pub async fn node_power_cycle(State(ctx): S, call: Call) -> ApiResult<Response> {
     let args: PowerCycle = call.args()?;
     let force = args.force.unwrap_or(false);
     node_power(&ctx, call, BmcRequest::PowerCycle { force }, "/power_cycle").await
 }
 
+/// Power a node on.
+#[utoipa::path(
+    post,
+    path = "/node/{node}/power_on",
+    tag = "obm",
+    responses(
+        (status = 200, description = "Done; the body is empty"),
+        (status = 307, description = "The node is managed by obmd: repeat the call at the `Location` it names"),
+    ),
+)]
 pub async fn node_power_on(State(ctx): S, call: Call) -> ApiResult<Response> {
     let NoArgs {} = call.args()?;
     node_power(&ctx, call, BmcRequest::PowerOn, "/power_on").await
 }
 
+/// Power a node off.
+#[utoipa::path(
+    post,
+    path = "/node/{node}/power_off",
+    tag = "obm",
+    responses(
+        (status = 200, description = "Done; the body is empty"),
+        (status = 307, description = "The node is managed by obmd: repeat the call at the `Location` it names"),
+    ),
+)]
 pub async fn node_power_off(State(ctx): S, call: Call) -> ApiResult<Response> {
     let NoArgs {} = call.args()?;
     node_power(&ctx, call, BmcRequest::PowerOff, "/power_off").await
 }
 
+/// A node's power state.
+#[utoipa::path(
+    get,
+    path = "/node/{node}/power_status",
+    tag = "obm",
+    responses(
+        (status = 200, description = "`on` or `off`", body = PowerStatus),
+        (status = 307, description = "The node is managed by obmd: repeat the call at the `Location` it names"),
+    ),
+)]
 pub async fn node_power_status(State(ctx): S, call: Call) -> ApiResult<Response> {
     let NoArgs {} = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -159,6 +293,17 @@ pub async fn node_power_status(State(ctx): S, call: Call) -> ApiResult<Response>
     }))
 }
 
+/// Set a node's next boot device (`disk`, `pxe`, `none`).
+#[utoipa::path(
+    put,
+    path = "/node/{node}/boot_device",
+    tag = "obm",
+    request_body = BootDevice,
+    responses(
+        (status = 200, description = "Done; the body is empty"),
+        (status = 307, description = "The node is managed by obmd: repeat the call at the `Location` it names"),
+    ),
+)]
 pub async fn node_set_bootdev(State(ctx): S, call: Call) -> ApiResult<Response> {
     let args: BootDevice = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -167,6 +312,16 @@ pub async fn node_set_bootdev(State(ctx): S, call: Call) -> ApiResult<Response> 
     Ok(obm_answer(answer, |()| empty()))
 }
 
+/// Stream a node's serial console.
+#[utoipa::path(
+    get,
+    path = "/node/{node}/console",
+    tag = "obm",
+    responses(
+        (status = 200, description = "The console output as it arrives", content_type = "application/octet-stream", body = String),
+        (status = 307, description = "The node is managed by obmd: repeat the call at the `Location` it names"),
+    ),
+)]
 pub async fn show_console(State(ctx): S, call: Call) -> ApiResult<Response> {
     let NoArgs {} = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -180,6 +335,14 @@ pub async fn show_console(State(ctx): S, call: Call) -> ApiResult<Response> {
     }))
 }
 
+/// Replace a node's OBM registration (admin).
+#[utoipa::path(
+    put,
+    path = "/node/{node}/obm_details",
+    tag = "obm",
+    request_body = ObmDetails,
+    responses((status = 200, description = "Done; the body is empty")),
+)]
 pub async fn node_set_obm(State(ctx): S, call: Call) -> ApiResult<Response> {
     let args: ObmDetails = call.args()?;
     let registration = ops::obm::validate_details(&ctx, &args)?;
@@ -188,6 +351,15 @@ pub async fn node_set_obm(State(ctx): S, call: Call) -> ApiResult<Response> {
     Ok(empty())
 }
 
+/// A node's OBM registration without its secrets (admin).
+#[utoipa::path(
+    get,
+    path = "/node/{node}/obm_details",
+    tag = "obm",
+    responses(
+        (status = 200, description = "The registration", body = ObmInfo),
+    ),
+)]
 pub async fn show_obm(State(ctx): S, call: Call) -> ApiResult<Response> {
     let NoArgs {} = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -198,12 +370,28 @@ pub async fn show_obm(State(ctx): S, call: Call) -> ApiResult<Response> {
 
 // ---- projects ----
 
+/// List projects (admin).
+#[utoipa::path(
+    get,
+    path = "/projects",
+    tag = "projects",
+    responses(
+        (status = 200, description = "Project labels", body = Vec<String>),
+    ),
+)]
 pub async fn list_projects(State(ctx): S, call: Call) -> ApiResult<Response> {
     let NoArgs {} = call.args()?;
     let caller = call.caller(&ctx).await?;
     Ok(json(ops::projects::list_projects(&ctx, &caller).await?))
 }
 
+/// Create a project (admin).
+#[utoipa::path(
+    put,
+    path = "/project/{project}",
+    tag = "projects",
+    responses((status = 200, description = "Done; the body is empty")),
+)]
 pub async fn project_create(State(ctx): S, call: Call) -> ApiResult<Response> {
     let NoArgs {} = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -211,6 +399,13 @@ pub async fn project_create(State(ctx): S, call: Call) -> ApiResult<Response> {
     Ok(empty())
 }
 
+/// Delete an empty project (admin).
+#[utoipa::path(
+    delete,
+    path = "/project/{project}",
+    tag = "projects",
+    responses((status = 200, description = "Done; the body is empty")),
+)]
 pub async fn project_delete(State(ctx): S, call: Call) -> ApiResult<Response> {
     let NoArgs {} = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -218,6 +413,14 @@ pub async fn project_delete(State(ctx): S, call: Call) -> ApiResult<Response> {
     Ok(empty())
 }
 
+/// Reserve a free node for a project.
+#[utoipa::path(
+    post,
+    path = "/project/{project}/connect_node",
+    tag = "projects",
+    request_body = NodeRef,
+    responses((status = 200, description = "Done; the body is empty")),
+)]
 pub async fn project_connect_node(State(ctx): S, call: Call) -> ApiResult<Response> {
     let args: NodeRef = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -225,6 +428,14 @@ pub async fn project_connect_node(State(ctx): S, call: Call) -> ApiResult<Respon
     Ok(empty())
 }
 
+/// Return a node to the free pool.
+#[utoipa::path(
+    post,
+    path = "/project/{project}/detach_node",
+    tag = "projects",
+    request_body = NodeRef,
+    responses((status = 200, description = "Done; the body is empty")),
+)]
 pub async fn project_detach_node(State(ctx): S, call: Call) -> ApiResult<Response> {
     let args: NodeRef = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -232,6 +443,15 @@ pub async fn project_detach_node(State(ctx): S, call: Call) -> ApiResult<Respons
     Ok(empty())
 }
 
+/// List a project's nodes.
+#[utoipa::path(
+    get,
+    path = "/project/{project}/nodes",
+    tag = "projects",
+    responses(
+        (status = 200, description = "Node labels", body = Vec<String>),
+    ),
+)]
 pub async fn list_project_nodes(State(ctx): S, call: Call) -> ApiResult<Response> {
     let NoArgs {} = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -240,6 +460,15 @@ pub async fn list_project_nodes(State(ctx): S, call: Call) -> ApiResult<Response
     ))
 }
 
+/// List the networks a project may use.
+#[utoipa::path(
+    get,
+    path = "/project/{project}/networks",
+    tag = "projects",
+    responses(
+        (status = 200, description = "Network labels", body = Vec<String>),
+    ),
+)]
 pub async fn list_project_networks(State(ctx): S, call: Call) -> ApiResult<Response> {
     let NoArgs {} = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -250,6 +479,14 @@ pub async fn list_project_networks(State(ctx): S, call: Call) -> ApiResult<Respo
 
 // ---- nodes ----
 
+/// Register a node with its OBM (admin).
+#[utoipa::path(
+    put,
+    path = "/node/{node}",
+    tag = "nodes",
+    request_body = NodeRegister,
+    responses((status = 200, description = "Done; the body is empty")),
+)]
 pub async fn node_register(State(ctx): S, call: Call) -> ApiResult<Response> {
     let args: NodeRegister = call.args()?;
     ops::nodes::validate_node_register(&ctx, &args)?;
@@ -258,6 +495,13 @@ pub async fn node_register(State(ctx): S, call: Call) -> ApiResult<Response> {
     Ok(empty())
 }
 
+/// Delete a free node without nics (admin).
+#[utoipa::path(
+    delete,
+    path = "/node/{node}",
+    tag = "nodes",
+    responses((status = 200, description = "Done; the body is empty")),
+)]
 pub async fn node_delete(State(ctx): S, call: Call) -> ApiResult<Response> {
     let NoArgs {} = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -265,6 +509,15 @@ pub async fn node_delete(State(ctx): S, call: Call) -> ApiResult<Response> {
     Ok(empty())
 }
 
+/// List nodes: `all` or `free`.
+#[utoipa::path(
+    get,
+    path = "/nodes/{is_free}",
+    tag = "nodes",
+    responses(
+        (status = 200, description = "Node labels", body = Vec<String>),
+    ),
+)]
 pub async fn list_nodes(State(ctx): S, call: Call) -> ApiResult<Response> {
     let NoArgs {} = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -273,6 +526,13 @@ pub async fn list_nodes(State(ctx): S, call: Call) -> ApiResult<Response> {
     ))
 }
 
+/// Show a node, its nics and their networks.
+#[utoipa::path(
+    get,
+    path = "/node/{node}",
+    tag = "nodes",
+    responses((status = 200, description = "The node", body = NodeInfo)),
+)]
 pub async fn show_node(State(ctx): S, call: Call) -> ApiResult<Response> {
     let NoArgs {} = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -281,6 +541,14 @@ pub async fn show_node(State(ctx): S, call: Call) -> ApiResult<Response> {
     ))
 }
 
+/// Register a nic on a node (admin).
+#[utoipa::path(
+    put,
+    path = "/node/{node}/nic/{nic}",
+    tag = "nodes",
+    request_body = NicRegister,
+    responses((status = 200, description = "Done; the body is empty")),
+)]
 pub async fn node_register_nic(State(ctx): S, call: Call) -> ApiResult<Response> {
     let args: NicRegister = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -295,6 +563,13 @@ pub async fn node_register_nic(State(ctx): S, call: Call) -> ApiResult<Response>
     Ok(empty())
 }
 
+/// Delete a nic (admin).
+#[utoipa::path(
+    delete,
+    path = "/node/{node}/nic/{nic}",
+    tag = "nodes",
+    responses((status = 200, description = "Done; the body is empty")),
+)]
 pub async fn node_delete_nic(State(ctx): S, call: Call) -> ApiResult<Response> {
     let NoArgs {} = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -302,6 +577,14 @@ pub async fn node_delete_nic(State(ctx): S, call: Call) -> ApiResult<Response> {
     Ok(empty())
 }
 
+/// Set a metadata value on a node (admin).
+#[utoipa::path(
+    put,
+    path = "/node/{node}/metadata/{label}",
+    tag = "nodes",
+    request_body = MetadataSet,
+    responses((status = 200, description = "Done; the body is empty")),
+)]
 pub async fn node_set_metadata(State(ctx): S, call: Call) -> ApiResult<Response> {
     let args: MetadataSet = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -316,6 +599,13 @@ pub async fn node_set_metadata(State(ctx): S, call: Call) -> ApiResult<Response>
     Ok(empty())
 }
 
+/// Delete a node's metadata value (admin).
+#[utoipa::path(
+    delete,
+    path = "/node/{node}/metadata/{label}",
+    tag = "nodes",
+    responses((status = 200, description = "Done; the body is empty")),
+)]
 pub async fn node_delete_metadata(State(ctx): S, call: Call) -> ApiResult<Response> {
     let NoArgs {} = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -328,6 +618,16 @@ fn accepted(status_id: String) -> Response {
     (StatusCode::ACCEPTED, axum::Json(StatusId { status_id })).into_response()
 }
 
+/// Connect a nic to a network on a channel; the switch changes asynchronously.
+#[utoipa::path(
+    post,
+    path = "/node/{node}/nic/{nic}/connect_network",
+    tag = "nodes",
+    request_body = ConnectNetwork,
+    responses(
+        (status = 202, description = "Queued; poll `GET /v0/networking_action/{status_id}`", body = StatusId),
+    ),
+)]
 pub async fn node_connect_network(State(ctx): S, call: Call) -> ApiResult<Response> {
     let args: ConnectNetwork = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -343,6 +643,16 @@ pub async fn node_connect_network(State(ctx): S, call: Call) -> ApiResult<Respon
     Ok(accepted(id))
 }
 
+/// Detach a nic from a network; the switch changes asynchronously.
+#[utoipa::path(
+    post,
+    path = "/node/{node}/nic/{nic}/detach_network",
+    tag = "nodes",
+    request_body = NetworkRef,
+    responses(
+        (status = 202, description = "Queued; poll `GET /v0/networking_action/{status_id}`", body = StatusId),
+    ),
+)]
 pub async fn node_detach_network(State(ctx): S, call: Call) -> ApiResult<Response> {
     let args: NetworkRef = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -357,6 +667,15 @@ pub async fn node_detach_network(State(ctx): S, call: Call) -> ApiResult<Respons
     Ok(accepted(id))
 }
 
+/// The status of a queued networking action.
+#[utoipa::path(
+    get,
+    path = "/networking_action/{status_id}",
+    tag = "nodes",
+    responses(
+        (status = 200, description = "The action", body = NetworkingAction),
+    ),
+)]
 pub async fn show_networking_action(State(ctx): S, call: Call) -> ApiResult<Response> {
     let NoArgs {} = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -367,6 +686,14 @@ pub async fn show_networking_action(State(ctx): S, call: Call) -> ApiResult<Resp
 
 // ---- networks ----
 
+/// Create a network.
+#[utoipa::path(
+    put,
+    path = "/network/{network}",
+    tag = "networks",
+    request_body = NetworkCreate,
+    responses((status = 200, description = "Done; the body is empty")),
+)]
 pub async fn network_create(State(ctx): S, call: Call) -> ApiResult<Response> {
     let args: NetworkCreate = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -374,6 +701,13 @@ pub async fn network_create(State(ctx): S, call: Call) -> ApiResult<Response> {
     Ok(empty())
 }
 
+/// Delete a network nothing is attached to.
+#[utoipa::path(
+    delete,
+    path = "/network/{network}",
+    tag = "networks",
+    responses((status = 200, description = "Done; the body is empty")),
+)]
 pub async fn network_delete(State(ctx): S, call: Call) -> ApiResult<Response> {
     let NoArgs {} = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -381,6 +715,15 @@ pub async fn network_delete(State(ctx): S, call: Call) -> ApiResult<Response> {
     Ok(empty())
 }
 
+/// Show a network.
+#[utoipa::path(
+    get,
+    path = "/network/{network}",
+    tag = "networks",
+    responses(
+        (status = 200, description = "The network", body = NetworkInfo),
+    ),
+)]
 pub async fn show_network(State(ctx): S, call: Call) -> ApiResult<Response> {
     let NoArgs {} = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -389,6 +732,15 @@ pub async fn show_network(State(ctx): S, call: Call) -> ApiResult<Response> {
     ))
 }
 
+/// List every network (admin).
+#[utoipa::path(
+    get,
+    path = "/networks",
+    tag = "networks",
+    responses(
+        (status = 200, description = "Networks by label", body = std::collections::BTreeMap<String, NetworkListEntry>),
+    ),
+)]
 pub async fn list_networks(State(ctx): S, call: Call) -> ApiResult<Response> {
     let NoArgs {} = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -401,6 +753,16 @@ pub struct AttachmentsQuery {
     project: Option<String>,
 }
 
+/// List the nics attached to a network.
+#[utoipa::path(
+    get,
+    path = "/network/{network}/attachments",
+    tag = "networks",
+    params(("project" = Option<String>, Query, description = "Only nodes of this project")),
+    responses(
+        (status = 200, description = "Attachments by node label", body = std::collections::BTreeMap<String, AttachmentInfo>),
+    ),
+)]
 pub async fn list_network_attachments(State(ctx): S, call: Call) -> ApiResult<Response> {
     let args: AttachmentsQuery = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -414,6 +776,13 @@ pub async fn list_network_attachments(State(ctx): S, call: Call) -> ApiResult<Re
     Ok(json(list))
 }
 
+/// Let a project use a network.
+#[utoipa::path(
+    put,
+    path = "/network/{network}/access/{project}",
+    tag = "networks",
+    responses((status = 200, description = "Done; the body is empty")),
+)]
 pub async fn network_grant_project_access(State(ctx): S, call: Call) -> ApiResult<Response> {
     let NoArgs {} = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -427,6 +796,13 @@ pub async fn network_grant_project_access(State(ctx): S, call: Call) -> ApiResul
     Ok(empty())
 }
 
+/// Take a project's access to a network away.
+#[utoipa::path(
+    delete,
+    path = "/network/{network}/access/{project}",
+    tag = "networks",
+    responses((status = 200, description = "Done; the body is empty")),
+)]
 pub async fn network_revoke_project_access(State(ctx): S, call: Call) -> ApiResult<Response> {
     let NoArgs {} = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -442,6 +818,14 @@ pub async fn network_revoke_project_access(State(ctx): S, call: Call) -> ApiResu
 
 // ---- switches and ports ----
 
+/// Register a switch (admin); the members depend on its `type`.
+#[utoipa::path(
+    put,
+    path = "/switch/{switch}",
+    tag = "switches",
+    request_body = super::openapi::SwitchRegistration,
+    responses((status = 200, description = "Done; the body is empty")),
+)]
 pub async fn switch_register(State(ctx): S, call: Call) -> ApiResult<Response> {
     let (switch_type, members) = ops::switches::split_switch_type(call.open_args()?)?;
     let caller = call.caller(&ctx).await?;
@@ -450,6 +834,13 @@ pub async fn switch_register(State(ctx): S, call: Call) -> ApiResult<Response> {
     Ok(empty())
 }
 
+/// Delete a switch without ports (admin).
+#[utoipa::path(
+    delete,
+    path = "/switch/{switch}",
+    tag = "switches",
+    responses((status = 200, description = "Done; the body is empty")),
+)]
 pub async fn switch_delete(State(ctx): S, call: Call) -> ApiResult<Response> {
     let NoArgs {} = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -457,12 +848,30 @@ pub async fn switch_delete(State(ctx): S, call: Call) -> ApiResult<Response> {
     Ok(empty())
 }
 
+/// List switches (admin).
+#[utoipa::path(
+    get,
+    path = "/switches",
+    tag = "switches",
+    responses(
+        (status = 200, description = "Switch labels", body = Vec<String>),
+    ),
+)]
 pub async fn list_switches(State(ctx): S, call: Call) -> ApiResult<Response> {
     let NoArgs {} = call.args()?;
     let caller = call.caller(&ctx).await?;
     Ok(json(ops::switches::list_switches(&ctx, &caller).await?))
 }
 
+/// Show a switch and its ports (admin).
+#[utoipa::path(
+    get,
+    path = "/switch/{switch}",
+    tag = "switches",
+    responses(
+        (status = 200, description = "The switch", body = SwitchInfo),
+    ),
+)]
 pub async fn show_switch(State(ctx): S, call: Call) -> ApiResult<Response> {
     let NoArgs {} = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -471,6 +880,13 @@ pub async fn show_switch(State(ctx): S, call: Call) -> ApiResult<Response> {
     ))
 }
 
+/// Register a port on a switch (admin).
+#[utoipa::path(
+    put,
+    path = "/switch/{switch}/port/{*port}",
+    tag = "switches",
+    responses((status = 200, description = "Done; the body is empty")),
+)]
 pub async fn switch_register_port(State(ctx): S, call: Call) -> ApiResult<Response> {
     let NoArgs {} = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -479,6 +895,13 @@ pub async fn switch_register_port(State(ctx): S, call: Call) -> ApiResult<Respon
     Ok(empty())
 }
 
+/// Delete a port without a nic (admin).
+#[utoipa::path(
+    delete,
+    path = "/switch/{switch}/port/{*port}",
+    tag = "switches",
+    responses((status = 200, description = "Done; the body is empty")),
+)]
 pub async fn switch_delete_port(State(ctx): S, call: Call) -> ApiResult<Response> {
     let NoArgs {} = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -487,6 +910,13 @@ pub async fn switch_delete_port(State(ctx): S, call: Call) -> ApiResult<Response
     Ok(empty())
 }
 
+/// Show the nic on a port and its networks (admin); `{}` when none.
+#[utoipa::path(
+    get,
+    path = "/switch/{switch}/port/{*port}",
+    tag = "switches",
+    responses((status = 200, description = "The port", body = PortInfo)),
+)]
 pub async fn show_port(State(ctx): S, call: Call) -> ApiResult<Response> {
     let NoArgs {} = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -502,6 +932,15 @@ pub async fn show_port(State(ctx): S, call: Call) -> ApiResult<Response> {
 
 // ---- drift audits (extensions, admin-only) ----
 
+/// Ask for a drift audit of a switch now (admin).
+#[utoipa::path(
+    post,
+    path = "/switch/{switch}/audit",
+    tag = "audit",
+    responses(
+        (status = 202, description = "Requested", body = SwitchAuditInfo),
+    ),
+)]
 pub async fn request_audit(State(ctx): S, call: Call) -> ApiResult<Response> {
     let NoArgs {} = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -509,6 +948,15 @@ pub async fn request_audit(State(ctx): S, call: Call) -> ApiResult<Response> {
     Ok((StatusCode::ACCEPTED, axum::Json(info)).into_response())
 }
 
+/// The state of a switch's drift audits (admin).
+#[utoipa::path(
+    get,
+    path = "/switch/{switch}/audit",
+    tag = "audit",
+    responses(
+        (status = 200, description = "The audit state", body = SwitchAuditInfo),
+    ),
+)]
 pub async fn show_audit(State(ctx): S, call: Call) -> ApiResult<Response> {
     let NoArgs {} = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -517,13 +965,37 @@ pub async fn show_audit(State(ctx): S, call: Call) -> ApiResult<Response> {
     ))
 }
 
+/// The audit state of every switch (admin).
+#[utoipa::path(
+    get,
+    path = "/audits",
+    tag = "audit",
+    responses(
+        (status = 200, description = "Per switch", body = Vec<SwitchAuditInfo>),
+    ),
+)]
 pub async fn list_audits(State(ctx): S, call: Call) -> ApiResult<Response> {
     let NoArgs {} = call.args()?;
     let caller = call.caller(&ctx).await?;
     Ok(json(ops::audit::list_audits(&ctx, &caller).await?))
 }
 
-/// `GET /audit_log?user=&object=&since=&until=&limit=`.
+/// Search the log of state-changing calls (admin).
+#[utoipa::path(
+    get,
+    path = "/audit_log",
+    tag = "audit",
+    params(
+        ("user" = Option<String>, Query, description = "Calls made by this user"),
+        ("object" = Option<String>, Query, description = "Calls on this object, as type/name: `node/n1`, `network/net-a`"),
+        ("since" = Option<String>, Query, description = "RFC 3339 time or a duration such as `7d`"),
+        ("until" = Option<String>, Query, description = "RFC 3339 time or a duration"),
+        ("limit" = Option<String>, Query, description = "At most this many entries, newest first"),
+    ),
+    responses(
+        (status = 200, description = "Entries, newest first", body = Vec<AuditLogEntry>),
+    ),
+)]
 pub async fn audit_log(State(ctx): S, call: Call) -> ApiResult<Response> {
     #[derive(serde::Deserialize)]
     #[serde(deny_unknown_fields)]
@@ -546,16 +1018,59 @@ pub async fn audit_log(State(ctx): S, call: Call) -> ApiResult<Response> {
     Ok(json(ops::audit_log::search(&ctx, &caller, &query).await?))
 }
 
-/// `GET /drift` and `GET /switch/<s>/drift`: drift that lasts.
+/// Drift that lasts, on every switch (admin).
+#[utoipa::path(
+    get,
+    path = "/drift",
+    tag = "audit",
+    responses(
+        (status = 200, description = "Drift episodes", body = Vec<DriftRecord>),
+    ),
+)]
 pub async fn list_drift(state: S, call: Call) -> ApiResult<Response> {
     drift(state, call, false).await
 }
 
-/// `GET /drift/all` and `GET /switch/<s>/drift/all`: repaired drift too.
+/// Every drift episode, repaired ones too (admin).
+#[utoipa::path(
+    get,
+    path = "/drift/all",
+    tag = "audit",
+    responses(
+        (status = 200, description = "Drift episodes", body = Vec<DriftRecord>),
+    ),
+)]
 pub async fn list_all_drift(state: S, call: Call) -> ApiResult<Response> {
     drift(state, call, true).await
 }
 
+/// Drift that lasts on one switch (admin).
+#[utoipa::path(
+    get,
+    path = "/switch/{switch}/drift",
+    tag = "audit",
+    responses(
+        (status = 200, description = "Drift episodes", body = Vec<DriftRecord>),
+    ),
+)]
+pub async fn list_switch_drift(state: S, call: Call) -> ApiResult<Response> {
+    drift(state, call, false).await
+}
+
+/// Every drift episode of one switch (admin).
+#[utoipa::path(
+    get,
+    path = "/switch/{switch}/drift/all",
+    tag = "audit",
+    responses(
+        (status = 200, description = "Drift episodes", body = Vec<DriftRecord>),
+    ),
+)]
+pub async fn list_switch_all_drift(state: S, call: Call) -> ApiResult<Response> {
+    drift(state, call, true).await
+}
+
+/// Drift on every switch, or on the one the path names; repaired episodes too if asked.
 async fn drift(State(ctx): S, call: Call, include_repaired: bool) -> ApiResult<Response> {
     let NoArgs {} = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -566,43 +1081,82 @@ async fn drift(State(ctx): S, call: Call, include_repaired: bool) -> ApiResult<R
 }
 
 /// `POST /switch/<s>/port/<port...>/<action>`: the last segment picks the call, the rest is
-/// the port name (port names contain `/`).
+/// the port name (port names contain `/`, so the router cannot tell them apart itself).
 pub async fn port_action(State(ctx): S, call: Call) -> ApiResult<Response> {
-    let full = call.param("port");
-    let Some((port, action)) = full.rsplit_once('/') else {
-        return Err(ApiError::MethodNotAllowed(
-            "This route does not accept that HTTP method.".into(),
-        ));
-    };
-    let switch = call.param("switch");
-    match action {
-        "connect_nic" => {
-            let args: PortConnectNic = call.args()?;
-            let caller = call.caller(&ctx).await?;
-            ops::switches::port_connect_nic(&ctx, &caller, switch, port, &args.node, &args.nic)
-                .await?;
-            Ok(empty())
+    let full = call.param("port").to_string();
+    match full.rsplit_once('/') {
+        Some((port, "connect_nic")) => port_connect_nic(&ctx, call, port).await,
+        Some((port, "detach_nic")) => port_detach_nic(&ctx, call, port).await,
+        Some((port, "revert")) => port_revert(&ctx, call, port).await,
+        // The path names a port, which takes no POST.
+        _ => {
+            let mut response =
+                ApiError::MethodNotAllowed("This route does not accept that HTTP method.".into())
+                    .into_response();
+            let allow = header::HeaderValue::from_static("GET,HEAD,PUT,DELETE");
+            response.headers_mut().insert(header::ALLOW, allow);
+            Ok(response)
         }
-        "detach_nic" => {
-            let NoArgs {} = call.args()?;
-            let caller = call.caller(&ctx).await?;
-            ops::switches::port_detach_nic(&ctx, &caller, switch, port).await?;
-            Ok(empty())
-        }
-        "revert" => {
-            let NoArgs {} = call.args()?;
-            let caller = call.caller(&ctx).await?;
-            let status_id = ops::switches::port_revert(&ctx, &caller, switch, port).await?;
-            Ok(json(StatusId { status_id }))
-        }
-        _ => Err(ApiError::MethodNotAllowed(
-            "This route does not accept that HTTP method.".into(),
-        )),
     }
+}
+
+/// Record that a nic is cabled to a port (admin).
+#[utoipa::path(
+    post,
+    path = "/switch/{switch}/port/{port}/connect_nic",
+    tag = "switches",
+    request_body = PortConnectNic,
+    responses((status = 200, description = "Done; the body is empty")),
+)]
+pub async fn port_connect_nic(ctx: &Ctx, call: Call, port: &str) -> ApiResult<Response> {
+    let args: PortConnectNic = call.args()?;
+    let caller = call.caller(ctx).await?;
+    let switch = call.param("switch");
+    ops::switches::port_connect_nic(ctx, &caller, switch, port, &args.node, &args.nic).await?;
+    Ok(empty())
+}
+
+/// Forget the nic cabled to a port (admin).
+#[utoipa::path(
+    post,
+    path = "/switch/{switch}/port/{port}/detach_nic",
+    tag = "switches",
+    responses((status = 200, description = "Done; the body is empty")),
+)]
+pub async fn port_detach_nic(ctx: &Ctx, call: Call, port: &str) -> ApiResult<Response> {
+    let NoArgs {} = call.args()?;
+    let caller = call.caller(ctx).await?;
+    ops::switches::port_detach_nic(ctx, &caller, call.param("switch"), port).await?;
+    Ok(empty())
+}
+
+/// Remove every network from a port (admin).
+#[utoipa::path(
+    post,
+    path = "/switch/{switch}/port/{port}/revert",
+    tag = "switches",
+    responses(
+        (status = 200, description = "Queued; poll `GET /v0/networking_action/{status_id}`", body = StatusId),
+    ),
+)]
+pub async fn port_revert(ctx: &Ctx, call: Call, port: &str) -> ApiResult<Response> {
+    let NoArgs {} = call.args()?;
+    let caller = call.caller(ctx).await?;
+    let status_id = ops::switches::port_revert(ctx, &caller, call.param("switch"), port).await?;
+    Ok(json(StatusId { status_id }))
 }
 
 // ---- extensions and users ----
 
+/// The extensions this server runs.
+#[utoipa::path(
+    get,
+    path = "/active_extensions",
+    tag = "service",
+    responses(
+        (status = 200, description = "Extension names", body = Vec<String>),
+    ),
+)]
 pub async fn list_active_extensions(State(ctx): S, call: Call) -> ApiResult<Response> {
     let NoArgs {} = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -611,12 +1165,29 @@ pub async fn list_active_extensions(State(ctx): S, call: Call) -> ApiResult<Resp
     )?))
 }
 
+/// List users (admin; database authentication only).
+#[utoipa::path(
+    get,
+    path = "/auth/basic/users",
+    tag = "users",
+    responses(
+        (status = 200, description = "Users by name", body = std::collections::BTreeMap<String, UserInfo>),
+    ),
+)]
 pub async fn list_users(State(ctx): S, call: Call) -> ApiResult<Response> {
     let NoArgs {} = call.args()?;
     let caller = call.caller(&ctx).await?;
     Ok(json(ops::users::list_users(&ctx, &caller).await?))
 }
 
+/// Create a user (admin).
+#[utoipa::path(
+    put,
+    path = "/auth/basic/user/{user}",
+    tag = "users",
+    request_body = UserCreate,
+    responses((status = 200, description = "Done; the body is empty")),
+)]
 pub async fn user_create(State(ctx): S, call: Call) -> ApiResult<Response> {
     let args: UserCreate = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -625,6 +1196,13 @@ pub async fn user_create(State(ctx): S, call: Call) -> ApiResult<Response> {
     Ok(empty())
 }
 
+/// Delete a user (admin).
+#[utoipa::path(
+    delete,
+    path = "/auth/basic/user/{user}",
+    tag = "users",
+    responses((status = 200, description = "Done; the body is empty")),
+)]
 pub async fn user_delete(State(ctx): S, call: Call) -> ApiResult<Response> {
     let NoArgs {} = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -632,6 +1210,14 @@ pub async fn user_delete(State(ctx): S, call: Call) -> ApiResult<Response> {
     Ok(empty())
 }
 
+/// Make a user an administrator or not (admin).
+#[utoipa::path(
+    patch,
+    path = "/auth/basic/user/{user}",
+    tag = "users",
+    request_body = UserSetAdmin,
+    responses((status = 200, description = "Done; the body is empty")),
+)]
 pub async fn user_set_admin(State(ctx): S, call: Call) -> ApiResult<Response> {
     let args: UserSetAdmin = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -639,6 +1225,14 @@ pub async fn user_set_admin(State(ctx): S, call: Call) -> ApiResult<Response> {
     Ok(empty())
 }
 
+/// Add a user to a project (admin).
+#[utoipa::path(
+    post,
+    path = "/auth/basic/user/{user}/add_project",
+    tag = "users",
+    request_body = ProjectRef,
+    responses((status = 200, description = "Done; the body is empty")),
+)]
 pub async fn user_add_project(State(ctx): S, call: Call) -> ApiResult<Response> {
     let args: ProjectRef = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -646,6 +1240,14 @@ pub async fn user_add_project(State(ctx): S, call: Call) -> ApiResult<Response> 
     Ok(empty())
 }
 
+/// Remove a user from a project (admin).
+#[utoipa::path(
+    post,
+    path = "/auth/basic/user/{user}/remove_project",
+    tag = "users",
+    request_body = ProjectRef,
+    responses((status = 200, description = "Done; the body is empty")),
+)]
 pub async fn user_remove_project(State(ctx): S, call: Call) -> ApiResult<Response> {
     let args: ProjectRef = call.args()?;
     let caller = call.caller(&ctx).await?;
@@ -653,12 +1255,28 @@ pub async fn user_remove_project(State(ctx): S, call: Call) -> ApiResult<Respons
     Ok(empty())
 }
 
+/// Who the credentials belong to, and their projects.
+#[utoipa::path(
+    get,
+    path = "/whoami",
+    tag = "service",
+    responses((status = 200, description = "The caller", body = WhoAmI)),
+)]
 pub async fn whoami(State(ctx): S, call: Call) -> ApiResult<Response> {
     let NoArgs {} = call.args()?;
     let caller = call.caller(&ctx).await?;
     Ok(json(ops::whoami::whoami(&ctx, &caller).await?))
 }
 
+/// The networking queue, newest first (admin).
+#[utoipa::path(
+    get,
+    path = "/networking_actions",
+    tag = "service",
+    responses(
+        (status = 200, description = "Queued and finished actions", body = Vec<QueuedAction>),
+    ),
+)]
 pub async fn list_networking_actions(State(ctx): S, call: Call) -> ApiResult<Response> {
     let NoArgs {} = call.args()?;
     let caller = call.caller(&ctx).await?;

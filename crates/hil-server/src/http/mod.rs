@@ -8,11 +8,14 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{get, post};
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 use tracing::Instrument;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::ApiError;
 use crate::ops::Ctx;
@@ -21,131 +24,90 @@ pub mod audit_log;
 pub mod call;
 mod dashboard;
 mod handlers;
+pub mod openapi;
 pub mod server;
 
 use handlers as h;
 
 /// The whole API.
 pub fn router(ctx: Arc<Ctx>) -> Router {
-    let mut v0 = Router::new()
-        .route("/projects", get(h::list_projects))
-        .route(
-            "/project/{project}",
-            put(h::project_create).delete(h::project_delete),
-        )
-        .route(
-            "/project/{project}/connect_node",
-            post(h::project_connect_node),
-        )
-        .route(
-            "/project/{project}/detach_node",
-            post(h::project_detach_node),
-        )
-        .route("/project/{project}/nodes", get(h::list_project_nodes))
-        .route("/project/{project}/networks", get(h::list_project_networks))
-        .route("/nodes/{is_free}", get(h::list_nodes))
-        .route(
-            "/node/{node}",
-            put(h::node_register)
-                .delete(h::node_delete)
-                .get(h::show_node),
-        )
-        .route(
-            "/node/{node}/nic/{nic}",
-            put(h::node_register_nic).delete(h::node_delete_nic),
-        )
-        .route(
-            "/node/{node}/metadata/{label}",
-            put(h::node_set_metadata).delete(h::node_delete_metadata),
-        )
-        .route(
-            "/node/{node}/nic/{nic}/connect_network",
-            post(h::node_connect_network),
-        )
-        .route(
-            "/node/{node}/nic/{nic}/detach_network",
-            post(h::node_detach_network),
-        )
-        .route("/node/{node}/obm", put(h::node_enable_disable_obm))
-        .route(
-            "/node/{node}/obm_details",
-            put(h::node_set_obm).get(h::show_obm),
-        )
-        .route("/node/{node}/power_cycle", post(h::node_power_cycle))
-        .route("/node/{node}/power_on", post(h::node_power_on))
-        .route("/node/{node}/power_off", post(h::node_power_off))
-        .route("/node/{node}/boot_device", put(h::node_set_bootdev))
-        .route("/node/{node}/power_status", get(h::node_power_status))
-        .route("/node/{node}/console", get(h::show_console))
-        .route(
-            "/networking_action/{status_id}",
-            get(h::show_networking_action),
-        )
-        .route("/networking_actions", get(h::list_networking_actions))
-        .route("/networks", get(h::list_networks))
-        .route(
-            "/network/{network}",
-            put(h::network_create)
-                .delete(h::network_delete)
-                .get(h::show_network),
-        )
-        .route(
-            "/network/{network}/attachments",
-            get(h::list_network_attachments),
-        )
-        .route(
-            "/network/{network}/access/{project}",
-            put(h::network_grant_project_access).delete(h::network_revoke_project_access),
-        )
-        .route("/switches", get(h::list_switches))
-        .route(
-            "/switch/{switch}",
-            put(h::switch_register)
-                .delete(h::switch_delete)
-                .get(h::show_switch),
-        )
-        .route(
-            "/switch/{switch}/port/{*port}",
-            put(h::switch_register_port)
-                .delete(h::switch_delete_port)
-                .get(h::show_port)
-                .post(h::port_action),
-        )
-        .route(
-            "/switch/{switch}/audit",
-            get(h::show_audit).post(h::request_audit),
-        )
-        .route("/switch/{switch}/drift", get(h::list_drift))
-        .route("/switch/{switch}/drift/all", get(h::list_all_drift))
-        .route("/audits", get(h::list_audits))
-        .route("/audit_log", get(h::audit_log))
-        .route("/drift", get(h::list_drift))
-        .route("/drift/all", get(h::list_all_drift))
-        .route("/active_extensions", get(h::list_active_extensions))
-        .route("/whoami", get(h::whoami))
+    // Each call is registered by its handler, whose `#[utoipa::path]` names the route: the
+    // routing table and the OpenAPI document are one list and cannot disagree.
+    let mut v0 = OpenApiRouter::new()
+        .routes(routes!(h::list_projects))
+        .routes(routes!(h::project_create, h::project_delete))
+        .routes(routes!(h::project_connect_node))
+        .routes(routes!(h::project_detach_node))
+        .routes(routes!(h::list_project_nodes))
+        .routes(routes!(h::list_project_networks))
+        .routes(routes!(h::list_nodes))
+        .routes(routes!(h::node_register, h::node_delete, h::show_node))
+        .routes(routes!(h::node_register_nic, h::node_delete_nic))
+        .routes(routes!(h::node_set_metadata, h::node_delete_metadata))
+        .routes(routes!(h::node_connect_network))
+        .routes(routes!(h::node_detach_network))
+        .routes(routes!(h::node_enable_disable_obm))
+        .routes(routes!(h::node_set_obm, h::show_obm))
+        .routes(routes!(h::node_power_cycle))
+        .routes(routes!(h::node_power_on))
+        .routes(routes!(h::node_power_off))
+        .routes(routes!(h::node_set_bootdev))
+        .routes(routes!(h::node_power_status))
+        .routes(routes!(h::show_console))
+        .routes(routes!(h::show_networking_action))
+        .routes(routes!(h::list_networking_actions))
+        .routes(routes!(h::list_networks))
+        .routes(routes!(
+            h::network_create,
+            h::network_delete,
+            h::show_network
+        ))
+        .routes(routes!(h::list_network_attachments))
+        .routes(routes!(
+            h::network_grant_project_access,
+            h::network_revoke_project_access
+        ))
+        .routes(routes!(h::list_switches))
+        .routes(routes!(
+            h::switch_register,
+            h::switch_delete,
+            h::show_switch
+        ))
+        .routes(routes!(
+            h::switch_register_port,
+            h::switch_delete_port,
+            h::show_port
+        ))
+        // Port names contain `/`, so one catch-all route takes every POST under a port and
+        // `port_action` picks the call by the last segment; each call is documented apart.
+        .route("/switch/{switch}/port/{*port}", post(h::port_action))
+        .merge(OpenApiRouter::with_openapi(openapi::PortActions::openapi()))
+        .routes(routes!(h::show_audit, h::request_audit))
+        .routes(routes!(h::list_switch_drift))
+        .routes(routes!(h::list_switch_all_drift))
+        .routes(routes!(h::list_audits))
+        .routes(routes!(h::audit_log))
+        .routes(routes!(h::list_drift))
+        .routes(routes!(h::list_all_drift))
+        .routes(routes!(h::list_active_extensions))
+        .routes(routes!(h::whoami))
         .merge(headnode_routes());
     if ctx.auth.is_database() {
         v0 = v0
-            .route("/auth/basic/users", get(h::list_users))
-            .route(
-                "/auth/basic/user/{user}",
-                put(h::user_create)
-                    .delete(h::user_delete)
-                    .patch(h::user_set_admin),
-            )
-            .route(
-                "/auth/basic/user/{user}/add_project",
-                post(h::user_add_project),
-            )
-            .route(
-                "/auth/basic/user/{user}/remove_project",
-                post(h::user_remove_project),
-            );
+            .routes(routes!(h::list_users))
+            .routes(routes!(h::user_create, h::user_delete, h::user_set_admin))
+            .routes(routes!(h::user_add_project))
+            .routes(routes!(h::user_remove_project));
     }
+    let (v0, spec) = OpenApiRouter::new().nest("/v0", v0).split_for_parts();
+    let spec = openapi::finish(spec, &ctx);
+    let v0 = v0
+        .route("/v0/openapi.json", get(openapi::document))
+        .layer(axum::Extension(spec));
     let mut api = Router::new()
-        .nest("/v0", v0.method_not_allowed_fallback(method_not_allowed))
+        .merge(v0)
         // HIL's own `hil headnode` commands left `/v0` out of their URLs (hil-api.md §13.4).
-        .merge(headnode_routes())
+        .merge(headnode_routes().split_for_parts().0)
         // The web dashboard, a page that calls this API from the browser.
         .merge(dashboard::routes());
     if ctx.config.metrics.on_api {
@@ -225,33 +187,21 @@ async fn record_request(State(ctx): State<Arc<Ctx>>, request: Request, next: Nex
 }
 
 /// The headnode calls (hil-api.md §4.7), served under `/v0` and, for HIL's CLI, without it.
-fn headnode_routes() -> Router<Arc<Ctx>> {
-    Router::new()
-        .route(
-            "/project/{project}/headnodes",
-            get(h::list_project_headnodes),
-        )
-        .route(
-            "/headnode/{headnode}",
-            put(h::headnode_create)
-                .delete(h::headnode_delete)
-                .get(h::show_headnode),
-        )
-        .route("/headnode/{headnode}/start", post(h::headnode_start))
-        .route("/headnode/{headnode}/stop", post(h::headnode_stop))
-        .route(
-            "/headnode/{headnode}/hnic/{hnic}",
-            put(h::headnode_create_hnic).delete(h::headnode_delete_hnic),
-        )
-        .route(
-            "/headnode/{headnode}/hnic/{hnic}/connect_network",
-            post(h::headnode_connect_network),
-        )
-        .route(
-            "/headnode/{headnode}/hnic/{hnic}/detach_network",
-            post(h::headnode_detach_network),
-        )
-        .route("/headnode_images", get(h::list_headnode_images))
+fn headnode_routes() -> OpenApiRouter<Arc<Ctx>> {
+    OpenApiRouter::new()
+        .routes(routes!(h::list_project_headnodes))
+        .routes(routes!(
+            h::headnode_create,
+            h::headnode_delete,
+            h::show_headnode
+        ))
+        .routes(routes!(h::headnode_start))
+        .routes(routes!(h::headnode_stop))
+        .routes(routes!(h::headnode_create_hnic, h::headnode_delete_hnic))
+        .routes(routes!(h::headnode_connect_network))
+        .routes(routes!(h::headnode_detach_network))
+        .routes(routes!(h::list_headnode_images))
+        // HIL's client asked for the list with a trailing slash.
         .route("/headnode_images/", get(h::list_headnode_images))
 }
 

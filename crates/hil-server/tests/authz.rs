@@ -2669,10 +2669,16 @@ async fn whoami() {
 async fn list_networking_actions() {
     let route = "list_networking_actions";
     let call = req("GET", "/v0/networking_actions", None);
+    // With `project`, the project's members see the actions on its nodes.
+    let mine = req("GET", "/v0/networking_actions?project=proj", None);
+    let unknown = req("GET", "/v0/networking_actions?project=nope", None);
     Case::new(route)
         .unauth(&call)
         .deny(&call, MEMBER, 401, AUTHZ)
         .deny(&call, OTHER, 401, AUTHZ)
+        .unauth(&mine)
+        .deny(&mine, OTHER, 401, AUTHZ)
+        .deny(&unknown, MEMBER, 404, NOT_FOUND)
         .run()
         .await;
     let w = World::new().await;

@@ -72,7 +72,8 @@ async fn the_page_is_served_with_strict_headers() {
     s.shutdown().await;
 }
 
-/// The queue for administrators (`GET /v0/networking_actions`, an extension).
+/// The queue (`GET /v0/networking_actions`, an extension): all of it for administrators, a
+/// project's for its members.
 #[tokio::test]
 async fn administrators_list_the_networking_queue() {
     let s = TestServer::start().await;
@@ -92,17 +93,41 @@ async fn administrators_list_the_networking_queue() {
                 "nic": "eth0", "switch": "sw", "port": "gi1/0/1", "channel": "vlan/native",
                 "new_network": "pnet", "error": null, "attempts": 0, "claimed_by": null}])
     );
-    s.call(
-        Some(("alice", "alice-pw")),
-        "GET",
-        "/v0/networking_actions",
-        None,
-    )
-    .await
-    .err(401, "AuthorizationError");
+    let alice = Some(("alice", "alice-pw"));
+    s.call(alice, "GET", "/v0/networking_actions", None)
+        .await
+        .err(401, "AuthorizationError");
     s.call(None, "GET", "/v0/networking_actions", None)
         .await
         .err(401, "AuthorizationError");
+
+    // A project's members see the actions on its nodes, without the switch side.
+    let r = s
+        .call(alice, "GET", "/v0/networking_actions?project=physics", None)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        r.json,
+        json!([{"status_id": id, "status": "DONE", "type": "modify_port", "node": "n1",
+                "nic": "eth0", "switch": null, "port": null, "channel": "vlan/native",
+                "new_network": "pnet", "error": null, "attempts": 0, "claimed_by": null}])
+    );
+    // Another project's queue is empty; one the caller is not in is refused.
+    s.project("chem").await;
+    s.user("bob", "bob-pw", false, &["chem"]).await;
+    let bob = Some(("bob", "bob-pw"));
+    let r = s
+        .call(bob, "GET", "/v0/networking_actions?project=chem", None)
+        .await;
+    assert_eq!(r.json, json!([]), "{}", r.text);
+    s.call(bob, "GET", "/v0/networking_actions?project=physics", None)
+        .await
+        .err(401, "AuthorizationError");
+    // Administrators may filter too, and see the switch side.
+    let mine = s
+        .ok("GET", "/v0/networking_actions?project=physics", None)
+        .await;
+    assert_eq!(mine[0]["port"], "gi1/0/1");
     s.shutdown().await;
 }
 
@@ -235,8 +260,9 @@ fn port_vlans(s: &TestServer) -> Value {
 }
 
 /// Sign in as a tenant, see only the project's nodes, connect a nic to a network and watch
-/// the action reach DONE (and the switch carry the VLAN), detach it again; a refused power
-/// cycle shows its error; then the administrator's view.
+/// the action reach DONE (and the switch carry the VLAN), detach it again; an action started
+/// elsewhere shows up live; a refused power cycle shows its error, an allowed one powers the
+/// node on; then the administrator's view.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tenant_connects_a_node_in_the_browser() {
     if !lab::available(
@@ -374,7 +400,7 @@ async fn a_tenant_connects_a_node_in_the_browser() {
     .await;
     wait_for(
         &c,
-        "document.querySelectorAll('#actions tr[data-action-id]').length === 2 && \
+        "document.querySelector('#actions tr[data-action-id] .kind').textContent === 'detach' && \
          document.querySelector('#actions tr[data-action-id] .status').textContent === 'DONE'",
         "the detach action to be DONE",
     )
@@ -388,6 +414,20 @@ async fn a_tenant_connects_a_node_in_the_browser() {
     .await;
     screenshot(&c, "05-detached").await;
 
+    // An action started elsewhere (here the administrator, through the API) shows up by
+    // itself, and so does its outcome on the node.
+    let elsewhere = s.queue_connect("n1", "pnet").await;
+    wait_for(
+        &c,
+        &format!(
+            "!!document.querySelector('#actions tr[data-action-id=\"{elsewhere}\"]') && \
+             !!document.querySelector('tr[data-node=\"n1\"] li[data-network=\"pnet\"]')"
+        ),
+        "the action started elsewhere and its network",
+    )
+    .await;
+    assert_eq!(port_vlans(&s), json!({ "vlan/native": vlan }));
+
     // Power-cycling a node whose OBM is off: the API's refusal is shown.
     click(&c, "tr[data-node=\"n1\"] button[data-do=\"power-cycle\"]").await;
     wait_for(
@@ -399,6 +439,33 @@ async fn a_tenant_connects_a_node_in_the_browser() {
     let error = js(&c, "document.getElementById('error').textContent").await;
     assert!(error.as_str().unwrap().contains("BlockedError"), "{error}");
     screenshot(&c, "06-power-cycle-refused").await;
+
+    // With the OBM enabled (and the node off), the power cycle goes through and the node
+    // shows as on.
+    s.ok("PUT", "/v0/node/n1/obm", Some(json!({"enabled": true})))
+        .await;
+    s.ok("POST", "/v0/node/n1/power_off", None).await;
+    click(&c, "#refresh").await;
+    wait_for(
+        &c,
+        "document.querySelector('tr[data-node=\"n1\"] .power')?.textContent === 'off'",
+        "n1 off",
+    )
+    .await;
+    click(&c, "tr[data-node=\"n1\"] button[data-do=\"power-cycle\"]").await;
+    wait_for(
+        &c,
+        "document.querySelector('tr[data-node=\"n1\"] .power')?.textContent === 'on'",
+        "n1 on after the power cycle",
+    )
+    .await;
+    assert_eq!(
+        js(&c, "document.getElementById('error').hidden").await,
+        true
+    );
+    let status = s.ok("GET", "/v0/node/n1/power_status", None).await;
+    assert_eq!(status["power_status"], "on");
+    screenshot(&c, "07-power-cycled").await;
 
     // Signing out forgets the credentials.
     click(&c, "#sign-out").await;
@@ -455,12 +522,12 @@ async fn a_tenant_connects_a_node_in_the_browser() {
             "n1 / eth0",
             "sw / gi1/0/1",
             "vlan/native",
-            "-",
+            "pnet",
             "0",
             ""
         ])
     );
-    screenshot(&c, "07-admin-view").await;
+    screenshot(&c, "08-admin-view").await;
 
     c.close().await.expect("close the browser");
     drop(driver);

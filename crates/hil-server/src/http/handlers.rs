@@ -747,9 +747,10 @@ pub async fn list_networks(State(ctx): S, call: Call) -> ApiResult<Response> {
     Ok(json(ops::networks::list_networks(&ctx, &caller).await?))
 }
 
+/// The query of calls that take an optional `project` filter.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AttachmentsQuery {
+pub struct ProjectFilter {
     project: Option<String>,
 }
 
@@ -764,7 +765,7 @@ pub struct AttachmentsQuery {
     ),
 )]
 pub async fn list_network_attachments(State(ctx): S, call: Call) -> ApiResult<Response> {
-    let args: AttachmentsQuery = call.args()?;
+    let args: ProjectFilter = call.args()?;
     let caller = call.caller(&ctx).await?;
     let list = ops::networks::list_network_attachments(
         &ctx,
@@ -1268,19 +1269,19 @@ pub async fn whoami(State(ctx): S, call: Call) -> ApiResult<Response> {
     Ok(json(ops::whoami::whoami(&ctx, &caller).await?))
 }
 
-/// The networking queue, newest first (admin).
+/// The networking queue, newest first: all of it (admin), or a project's.
 #[utoipa::path(
     get,
     path = "/networking_actions",
     tag = "service",
-    responses(
-        (status = 200, description = "Queued and finished actions", body = Vec<QueuedAction>),
-    ),
+    params(("project" = Option<String>, Query, description = "Only the actions on this project's nodes; required unless an administrator asks")),
+    responses((status = 200, description = "Queued and finished actions", body = Vec<QueuedAction>)),
 )]
 pub async fn list_networking_actions(State(ctx): S, call: Call) -> ApiResult<Response> {
-    let NoArgs {} = call.args()?;
+    let args: ProjectFilter = call.args()?;
     let caller = call.caller(&ctx).await?;
+    let project = args.project.as_deref();
     Ok(json(
-        ops::actions::list_networking_actions(&ctx, &caller).await?,
+        ops::actions::list_networking_actions(&ctx, &caller, project).await?,
     ))
 }

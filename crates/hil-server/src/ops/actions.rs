@@ -1,8 +1,8 @@
-//! `show_networking_action`, and the queue for administrators (`list_networking_actions`).
+//! `show_networking_action`, and the queue (`list_networking_actions`).
 
 use hil_types::{ActionStatus, NetworkingAction, QueuedAction};
 
-use super::{require_access, require_admin, Ctx};
+use super::{project_id, require_access, require_admin, Ctx};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::store;
@@ -32,11 +32,28 @@ pub async fn show_networking_action(
     })
 }
 
-/// The queue, newest first, at most 500 entries (an extension, admin-only).
-pub async fn list_networking_actions(ctx: &Ctx, caller: &Caller) -> ApiResult<Vec<QueuedAction>> {
-    require_admin(caller)?;
+/// The queue, newest first, at most 500 entries (an extension). Administrators may see it
+/// all; with `project`, anyone with access to the project sees the actions on its nodes,
+/// without the switch, port and worker (which tenants never see).
+pub async fn list_networking_actions(
+    ctx: &Ctx,
+    caller: &Caller,
+    project: Option<&str>,
+) -> ApiResult<Vec<QueuedAction>> {
     let mut tx = ctx.store.read().await?;
-    let rows = store::actions::list(&mut tx, 500).await?;
+    let pid = match project {
+        Some(label) => {
+            let pid = project_id(&mut tx, label).await?;
+            require_access(&mut tx, caller, Some(pid)).await?;
+            Some(pid)
+        }
+        None => {
+            require_admin(caller)?;
+            None
+        }
+    };
+    let rows = store::actions::list(&mut tx, pid, 500).await?;
+    let hide_switches = !caller.is_admin;
     Ok(rows
         .into_iter()
         .map(|r| QueuedAction {
@@ -45,13 +62,13 @@ pub async fn list_networking_actions(ctx: &Ctx, caller: &Caller) -> ApiResult<Ve
             action_type: r.action_type,
             node: r.node,
             nic: r.nic,
-            switch: r.switch,
-            port: r.port,
+            switch: r.switch.filter(|_| !hide_switches),
+            port: r.port.filter(|_| !hide_switches),
             channel: r.channel,
             new_network: r.new_network,
             error: r.error,
             attempts: r.attempts,
-            claimed_by: r.claimed_by,
+            claimed_by: r.claimed_by.filter(|_| !hide_switches),
         })
         .collect())
 }

@@ -360,8 +360,8 @@ pub struct QueueRow {
 }
 
 /// The newest `limit` actions in the queue (each nic and each repaired port keeps its latest
-/// action), newest first.
-pub async fn list(c: &mut Conn, limit: i64) -> sqlx::Result<Vec<QueueRow>> {
+/// action), newest first; with `project`, only those on that project's nodes.
+pub async fn list(c: &mut Conn, project: Option<i64>, limit: i64) -> sqlx::Result<Vec<QueueRow>> {
     sqlx::query_as(
         "SELECT q.uuid, q.status, q.type, d.label AS node, n.label AS nic, s.label AS switch,
                 p.label AS port, q.channel, w.label AS new_network, q.error,
@@ -372,9 +372,11 @@ pub async fn list(c: &mut Conn, limit: i64) -> sqlx::Result<Vec<QueueRow>> {
          LEFT JOIN port p ON p.id = COALESCE(q.port_id, n.port_id)
          LEFT JOIN switch s ON s.id = p.owner_id
          LEFT JOIN network w ON w.id = q.new_network_id
+         WHERE $1 IS NULL OR d.project_id = $1
          ORDER BY q.id DESC
-         LIMIT $1",
+         LIMIT $2",
     )
+    .bind(project)
     .bind(limit)
     .fetch_all(c)
     .await

@@ -7,10 +7,14 @@ const state = {
   auth: null, // the "Basic ..." header value
   me: null, // GET /v0/whoami
   networks: [], // the selected project's networks
-  polls: new Map(), // status_id -> timer
+  seen: "", // the project's actions and their statuses, as last read
+  actionsTimer: null, // the next read of the project's actions
 };
 
+// The project's actions are read again this often while one is pending, and otherwise
+// every IDLE_POLL_MS (so that actions started elsewhere, by the CLI say, show up too).
 const POLL_MS = 500;
+const IDLE_POLL_MS = 5000;
 const $ = (id) => document.getElementById(id);
 
 // ---- building the page without innerHTML (labels come from users) ----
@@ -105,8 +109,8 @@ async function signIn(user, password) {
 }
 
 function signOut() {
-  for (const timer of state.polls.values()) clearTimeout(timer);
-  state.polls.clear();
+  clearTimeout(state.actionsTimer);
+  state.seen = "";
   state.auth = null;
   state.me = null;
   sessionStorage.removeItem("hil-auth");
@@ -137,18 +141,19 @@ function showApp() {
 async function refresh() {
   clearError();
   const project = $("project").value;
-  const jobs = [loadProject(project)];
+  const jobs = [loadProject(project), loadActions()];
   if (state.me.is_admin) jobs.push(loadAdmin());
   await Promise.all(jobs);
 }
 
+// Reads first and replaces the tables after, so that a periodic reload never shows them
+// empty for a moment.
 async function loadProject(project) {
   const tbody = $("nodes").tBodies[0];
   const list = $("networks");
-  clear(tbody);
-  clear(list);
   if (!project) {
-    tbody.append(el("tr", {}, el("td", { colspan: "4" }, "You belong to no project.")));
+    tbody.replaceChildren(el("tr", {}, el("td", { colspan: "4" }, "You belong to no project.")));
+    list.replaceChildren();
     return;
   }
   try {
@@ -156,11 +161,12 @@ async function loadProject(project) {
       api("GET", `/project/${enc(project)}/nodes`),
       api("GET", `/project/${enc(project)}/networks`),
     ]);
-    state.networks = networks.slice().sort();
-    for (const n of state.networks) list.append(el("li", { "data-network": n }, n));
-    if (state.networks.length === 0) list.append(el("li", {}, "No networks."));
     const infos = await Promise.all(nodes.sort().map((n) => api("GET", `/node/${enc(n)}`)));
-    for (const info of infos) tbody.append(nodeRow(info));
+    if (project !== $("project").value) return;
+    state.networks = networks.slice().sort();
+    list.replaceChildren(...state.networks.map((n) => el("li", { "data-network": n }, n)));
+    if (state.networks.length === 0) list.append(el("li", {}, "No networks."));
+    tbody.replaceChildren(...infos.map(nodeRow));
     if (infos.length === 0) {
       tbody.append(el("tr", {}, el("td", { colspan: "4" }, "No nodes in this project.")));
     }
@@ -210,14 +216,15 @@ function nicBlock(node, nic) {
 }
 
 async function loadPower(node) {
-  const cell = document.querySelector(`tr[data-node="${CSS.escape(node)}"] .power`);
+  // The row is looked up once the answer is in: a reload may have replaced it meanwhile.
+  const cell = () => document.querySelector(`tr[data-node="${CSS.escape(node)}"] .power`);
+  let shown;
   try {
-    const answer = await api("GET", `/node/${enc(node)}/power_status`);
-    cell.textContent = answer.power_status;
+    shown = (await api("GET", `/node/${enc(node)}/power_status`)).power_status;
   } catch (e) {
-    clear(cell);
-    cell.append("unknown", el("div", { class: "cell-error" }, String(e)));
+    shown = el("span", {}, "unknown", el("div", { class: "cell-error" }, String(e)));
   }
+  cell()?.replaceChildren(shown);
 }
 
 async function powerCycle(node) {
@@ -240,42 +247,55 @@ async function networkAction(node, nic, kind, network) {
   }
   try {
     const path = `/node/${enc(node)}/nic/${enc(nic)}/${kind}_network`;
-    const answer = await api("POST", path, { network });
-    addAction(answer.status_id, node, nic, kind, network);
+    await api("POST", path, { network });
+    await loadActions();
   } catch (e) {
     showError(e);
   }
 }
 
-function addAction(id, node, nic, kind, network) {
-  const row = el("tr", { "data-action-id": id },
-    el("td", {}, new Date().toLocaleTimeString()),
-    el("td", {}, node), el("td", {}, nic), el("td", {}, kind), el("td", {}, network),
-    el("td", { class: "status PENDING" }, "PENDING"));
-  $("actions").tBodies[0].prepend(row);
-  poll(id, row);
+// What an action does, in the words of the buttons that start it.
+function actionKind(a) {
+  if (a.type === "modify_port") return a.new_network ? "connect" : "detach";
+  return a.type === "revert_port" ? "detach all" : a.type;
 }
 
-function poll(id, row) {
-  const timer = setTimeout(async () => {
-    state.polls.delete(id);
-    if (!state.auth) return;
-    const cell = row.querySelector(".status");
-    try {
-      const action = await api("GET", `/networking_action/${enc(id)}`);
-      cell.textContent = action.status + (action.error ? `: ${action.error}` : "");
-      cell.className = `status ${action.status}`;
-      if (action.status === "PENDING") {
-        poll(id, row);
-      } else {
-        refresh();
-      }
-    } catch (e) {
-      cell.textContent = `cannot read the status: ${e}`;
-      cell.className = "status ERROR";
-    }
-  }, POLL_MS);
-  state.polls.set(id, timer);
+// The selected project's actions (GET /v0/networking_actions?project=...), whoever started
+// them, newest first: each nic's latest. When one settles the nodes are read again.
+async function loadActions() {
+  clearTimeout(state.actionsTimer);
+  const project = $("project").value;
+  const tbody = $("actions").tBodies[0];
+  if (!project || !state.auth) {
+    clear(tbody);
+    return;
+  }
+  let actions;
+  try {
+    actions = await api("GET", `/networking_actions?project=${enc(project)}`);
+  } catch (e) {
+    clear(tbody);
+    tbody.append(el("tr", {}, el("td", { colspan: "6" }, String(e))));
+    return;
+  }
+  if (project !== $("project").value || !state.auth) return;
+  tbody.replaceChildren(...actions.map((a) => el("tr", { "data-action-id": a.status_id },
+    el("td", {}, a.node), el("td", {}, a.nic),
+    el("td", { class: "kind" }, actionKind(a)), el("td", {}, a.new_network || "-"),
+    el("td", {}, a.channel),
+    el("td", { class: `status ${a.status}` }, a.status + (a.error ? `: ${a.error}` : "")))));
+  if (actions.length === 0) tbody.append(el("tr", {}, el("td", { colspan: "6" }, "None yet.")));
+  // An action that appeared or changed status may have changed the nodes' networks.
+  const seen = project + " " + actions.map((a) => `${a.status_id}:${a.status}`).join(" ");
+  if (state.seen && seen !== state.seen) {
+    loadProject(project);
+    if (state.me.is_admin) loadQueue();
+  }
+  state.seen = seen;
+  const pending = actions.some((a) => a.status === "PENDING");
+  // Another read may have finished meanwhile (a click, Refresh): keep one timer only.
+  clearTimeout(state.actionsTimer);
+  state.actionsTimer = setTimeout(loadActions, pending ? POLL_MS : IDLE_POLL_MS);
 }
 
 // ---- administrators ----

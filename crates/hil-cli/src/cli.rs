@@ -102,6 +102,9 @@ pub enum Command {
     /// Server extensions
     #[command(subcommand, after_help = "Example:\n  hil extensions list")]
     Extensions(ExtensionsCmd),
+    /// Who the credentials belong to, and the projects they may act for
+    #[command(after_help = "Example:\n  hil whoami")]
+    Whoami,
     /// Print a shell completion script
     #[command(
         after_help = "Example:\n  hil completions bash > ~/.local/share/bash-completion/completions/hil"
@@ -632,6 +635,16 @@ pub enum NetworkingActionCmd {
         status_id: String,
         #[command(flatten)]
         wait: WaitArgs,
+    },
+    /// List the queue, newest first: each NIC's latest change, and drift repairs
+    /// (administrators; with --project, that project's members too)
+    #[command(
+        after_help = "Examples:\n  hil networking-action list\n  hil networking-action list --project physics"
+    )]
+    List {
+        /// Only the changes on this project's nodes
+        #[arg(long)]
+        project: Option<String>,
     },
 }
 

@@ -426,6 +426,60 @@ async fn tenant_workflow_with_wait() {
     s.shutdown().await;
 }
 
+/// `hil whoami` and `hil networking-action list`: a tenant finds its projects and follows
+/// its project's changes; the whole queue is the administrators'.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whoami_and_the_networking_queue() {
+    let s = TestServer::start().await;
+    tenant_setup(&s).await;
+
+    let me = alice(&s, &["whoami"]).await;
+    let text = me.ok();
+    assert!(text.contains("alice") && text.contains("physics"), "{text}");
+    let me = alice(&s, &["whoami", "--json"]).await;
+    assert_eq!(
+        me.json(),
+        json!({"user": "alice", "is_admin": false, "projects": ["physics"]})
+    );
+
+    let out = alice(
+        &s,
+        &["node", "network", "connect", "n1", "eth0", "pnet", "--json"],
+    )
+    .await;
+    let id = out.json()["status_id"].as_str().unwrap().to_string();
+    alice(&s, &["networking-action", "show", &id, "--wait"])
+        .await
+        .ok();
+    let queue = alice(&s, &["networking-action", "list", "--project", "physics"]).await;
+    let table = queue.ok();
+    assert!(table.contains(&id) && table.contains("DONE"), "{table}");
+    assert!(
+        !table.contains("gi1/0/1"),
+        "tenants do not see the switch side: {table}"
+    );
+    let queue = alice(
+        &s,
+        &[
+            "networking-action",
+            "list",
+            "--project",
+            "physics",
+            "--json",
+        ],
+    )
+    .await;
+    assert_eq!(queue.json()[0]["new_network"], "pnet");
+
+    // Without --project the queue is the administrators'.
+    alice(&s, &["networking-action", "list"])
+        .await
+        .fails(1, "This operation is administrator-only.");
+    let all = admin(&s, &["networking-action", "list", "--json"]).await;
+    assert_eq!(all.json()[0]["port"], "gi1/0/1");
+    s.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_force_remove_reverts_ports() {
     let s = TestServer::start().await;

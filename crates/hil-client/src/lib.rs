@@ -45,8 +45,8 @@ use hil_types::{
     AttachmentInfo, AuditLogEntry, BootDevice, DriftRecord, ErrorBody, HeadnodeCreate,
     HeadnodeInfo, NetworkCreate, NetworkInfo, NetworkListEntry, NetworkRef, NetworkingAction,
     NicRegister, NodeInfo, NodeRef, NodeRegister, ObmDetails, ObmEnable, ObmInfo, PortConnectNic,
-    PortInfo, PowerCycle, ProjectRef, StatusId, SwitchAuditInfo, SwitchInfo, UserCreate, UserInfo,
-    UserSetAdmin,
+    PortInfo, PowerCycle, ProjectRef, QueuedAction, StatusId, SwitchAuditInfo, SwitchInfo,
+    UserCreate, UserInfo, UserSetAdmin, WhoAmI,
 };
 
 /// Which nodes `list_nodes` returns.
@@ -560,6 +560,25 @@ impl Client {
     pub async fn show_networking_action(&self, status_id: &str) -> Result<NetworkingAction, Error> {
         self.get(&[One("networking_action"), One(status_id)]).await
     }
+
+    /// The networking queue, newest first (each nic's latest action): all of it
+    /// (administrators), or the actions on one project's nodes (its members too).
+    pub async fn list_networking_actions(
+        &self,
+        project: Option<&str>,
+    ) -> Result<Vec<QueuedAction>, Error> {
+        let mut url = self.url(&[One("networking_actions")])?;
+        if let Some(p) = project {
+            url.query_pairs_mut().append_pair("project", p);
+        }
+        let (status, bytes) = self.call_raw(Method::GET, url, None::<&()>).await?;
+        decode(status, &bytes)
+    }
+
+    /// Who the credentials belong to, and the projects they may act for.
+    pub async fn whoami(&self) -> Result<WhoAmI, Error> {
+        self.get(&[One("whoami")]).await
+    }
 }
 
 /// Networks.
@@ -731,8 +750,6 @@ impl Client {
         self.get(&[One("audits")]).await
     }
 
-    /// Drift, newest first: what lasts, or with `include_repaired` also what was repaired;
-    /// of one switch or of all.
     /// The audit log (administrators): state-changing calls, newest first.
     pub async fn audit_log(&self, query: &AuditLogQuery) -> Result<Vec<AuditLogEntry>, Error> {
         let mut url = self.url(&[One("audit_log")])?;
@@ -755,6 +772,8 @@ impl Client {
         decode(status, &bytes)
     }
 
+    /// Drift, newest first: what lasts, or with `include_repaired` also what was repaired;
+    /// of one switch or of all.
     pub async fn list_drift(
         &self,
         switch: Option<&str>,

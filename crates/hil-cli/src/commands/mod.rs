@@ -10,7 +10,7 @@ mod switch;
 mod user;
 
 use hil_client::Client;
-use hil_types::{NetworkingAction, StatusId};
+use hil_types::{NetworkingAction, QueuedAction, StatusId};
 use serde::Serialize;
 
 use crate::cli::{Command, ExtensionsCmd, NetworkingActionCmd, WaitArgs};
@@ -42,6 +42,28 @@ pub async fn run(command: Command, ctx: &Ctx) -> Result {
             }
             let action = ctx.client.show_networking_action(&status_id).await?;
             print_action(ctx, None, &action);
+            Ok(())
+        }
+        Command::NetworkingAction(NetworkingActionCmd::List { project }) => {
+            let queue = ctx
+                .client
+                .list_networking_actions(project.as_deref())
+                .await?;
+            print(ctx, &queue, |q| print_queue(q));
+            Ok(())
+        }
+        Command::Whoami => {
+            let me = ctx.client.whoami().await?;
+            print(ctx, &me, |me| {
+                output::fields(vec![
+                    ("User", output::or_none(me.user.as_deref())),
+                    (
+                        "Administrator",
+                        if me.is_admin { "yes" } else { "no" }.into(),
+                    ),
+                    ("Projects", output::lines(&me.projects)),
+                ])
+            });
             Ok(())
         }
         Command::Extensions(ExtensionsCmd::List) => {
@@ -94,6 +116,46 @@ async fn report_finished(
         Some(err) => Err(err),
         None => Ok(()),
     }
+}
+
+/// The queue as a table; tenants' rows have no switch side.
+fn print_queue(queue: &[QueuedAction]) {
+    let pair = |a: &Option<String>, b: &Option<String>| match (a, b) {
+        (None, None) => "-".to_string(),
+        (a, b) => format!(
+            "{} / {}",
+            a.as_deref().unwrap_or("-"),
+            b.as_deref().unwrap_or("-")
+        ),
+    };
+    let rows = queue
+        .iter()
+        .map(|a| {
+            vec![
+                a.status_id.clone(),
+                a.status.clone(),
+                a.action_type.clone(),
+                pair(&a.node, &a.nic),
+                pair(&a.switch, &a.port),
+                a.channel.clone(),
+                output::or_none(a.new_network.as_deref()),
+                a.attempts.to_string(),
+                a.error.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let header = [
+        "Status ID",
+        "Status",
+        "Type",
+        "Node / NIC",
+        "Switch / Port",
+        "Channel",
+        "New Network",
+        "Failed Tries",
+        "Error",
+    ];
+    output::columns(&header, rows);
 }
 
 fn print_action(ctx: &Ctx, status_id: Option<&str>, action: &NetworkingAction) {

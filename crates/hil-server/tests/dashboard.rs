@@ -1,4 +1,5 @@
-//! The web dashboard (`/ui/`): how it is served, and the tenant story driven in a real browser.
+//! The web dashboard (`/ui/`): how it is served, and the tenant story driven in a real browser,
+//! with HIL's own users and with Keystone tokens (the Keystone lab, `lab::keystone`).
 //!
 //! The browser test runs headless Chromium through `chromedriver` (Debian's `chromium` and
 //! `chromium-driver`, which `scripts/test.sh` installs); without them it skips, unless
@@ -16,6 +17,8 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use fantoccini::{Client, ClientBuilder, Locator};
+use hil_server::config::ProjectMatch;
+use lab::keystone::Keystone;
 use serde_json::{json, Value};
 
 // ---- serving the page ----
@@ -529,6 +532,107 @@ async fn a_tenant_connects_a_node_in_the_browser() {
     );
     screenshot(&c, "08-admin-view").await;
 
+    c.close().await.expect("close the browser");
+    drop(driver);
+    s.shutdown().await;
+}
+
+/// With the Keystone auth backend the page asks for a token (the API's OpenAPI document says
+/// how it authenticates): a garbage token is refused, a tenant's token shows its project.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keystone_user_signs_in_with_a_token() {
+    if !lab::available(
+        "chromium",
+        lab::missing_program(&["chromium", "chromedriver"]),
+    ) {
+        return;
+    }
+    let Some(ks) = Keystone::start().await else {
+        return;
+    };
+    let physics = ks.project("physics").await;
+    ks.project("chem").await;
+    ks.user("alice", "alice-pw", "member", &[&physics]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path()).await;
+    ks.configure(&mut config.auth).await;
+    config.auth.keystone.project_match = ProjectMatch::Name;
+    let mut s = TestServer::start_with(dir, config, true).await;
+    s.admin_token = Some(ks.admin_token().await);
+    for (project, node) in [("physics", "n1"), ("chem", "c1")] {
+        s.project(project).await;
+        s.node(node).await;
+        s.reserve(project, node).await;
+    }
+    let token = ks.token("alice", "alice-pw", "physics").await;
+
+    let driver = Driver::start();
+    let c = browser(&driver).await;
+    c.goto(&format!("{}/ui/", s.url))
+        .await
+        .expect("open the page");
+    wait_for(
+        &c,
+        "!document.getElementById('token-form').hidden && \
+         document.getElementById('login-form').hidden",
+        "the token form",
+    )
+    .await;
+    screenshot(&c, "k1-token-sign-in").await;
+
+    fill(&c, "#login-token", "not-a-token").await;
+    click(&c, "#token-submit").await;
+    wait_for(
+        &c,
+        "!document.getElementById('error').hidden",
+        "the refused token",
+    )
+    .await;
+    let error = js(&c, "document.getElementById('error').textContent").await;
+    assert!(
+        error.as_str().unwrap().contains("AuthorizationError"),
+        "{error}"
+    );
+
+    fill(&c, "#login-token", &token).await;
+    click(&c, "#token-submit").await;
+    wait_for(
+        &c,
+        "!!document.querySelector('#nodes tr[data-node=\"n1\"]')",
+        "alice's node",
+    )
+    .await;
+    assert_eq!(
+        js(&c, "document.getElementById('whoami').textContent").await,
+        "keystone:alice"
+    );
+    assert_eq!(
+        js(
+            &c,
+            "[...document.querySelectorAll('#project option')].map(o => o.value)"
+        )
+        .await,
+        json!(["physics"])
+    );
+    let text = js(&c, "document.body.innerText").await;
+    assert!(!text.as_str().unwrap().contains("c1"), "{text}");
+    assert_eq!(
+        js(&c, "document.getElementById('admin').hidden").await,
+        true
+    );
+    screenshot(&c, "k2-keystone-tenant").await;
+
+    click(&c, "#sign-out").await;
+    wait_for(
+        &c,
+        "!document.getElementById('login').hidden",
+        "the sign-in form again",
+    )
+    .await;
+    assert_eq!(
+        js(&c, "sessionStorage.getItem('hil-auth')").await,
+        Value::Null
+    );
     c.close().await.expect("close the browser");
     drop(driver);
     s.shutdown().await;

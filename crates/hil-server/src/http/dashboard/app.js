@@ -4,7 +4,7 @@
 "use strict";
 
 const state = {
-  auth: null, // the "Basic ..." header value
+  auth: null, // the credentials header: { name: "Authorization" or "X-Auth-Token", value }
   me: null, // GET /v0/whoami
   networks: [], // the selected project's networks
   seen: "", // the project's actions and their statuses, as last read
@@ -63,7 +63,7 @@ function clearError() {
 // ---- the API ----
 
 async function api(method, path, body) {
-  const headers = { Authorization: state.auth };
+  const headers = { [state.auth.name]: state.auth.value };
   const init = { method, headers, cache: "no-store" };
   if (body !== undefined) {
     headers["Content-Type"] = "application/json";
@@ -96,16 +96,47 @@ const enc = encodeURIComponent;
 
 // ---- signing in and out ----
 
-async function signIn(user, password) {
-  state.auth = "Basic " + btoa(unescape(enc(`${user}:${password}`)));
+// With HIL's own users (HTTP Basic), or with a Keystone token.
+async function signIn(auth) {
+  state.auth = auth;
   try {
     state.me = await api("GET", "/whoami");
   } catch (e) {
     state.auth = null;
     throw e;
   }
-  sessionStorage.setItem("hil-auth", state.auth);
+  sessionStorage.setItem("hil-auth", JSON.stringify(state.auth));
   showApp();
+}
+
+function basicAuth(user, password) {
+  return { name: "Authorization", value: "Basic " + btoa(unescape(enc(`${user}:${password}`))) };
+}
+
+// The API's own description says how it authenticates: the page offers the matching form.
+async function chooseSignInForm() {
+  let schemes = {};
+  try {
+    const doc = await fetch("/v0/openapi.json", { cache: "no-store" }).then((r) => r.json());
+    schemes = (doc.components && doc.components.securitySchemes) || {};
+  } catch (_) {
+    // Without the document, the user name and password form stays.
+  }
+  const keystone = "keystone" in schemes;
+  $("login-form").hidden = keystone;
+  $("token-form").hidden = !keystone;
+}
+
+async function submitting(button, work) {
+  clearError();
+  button.disabled = true;
+  try {
+    await work();
+  } catch (e) {
+    showError(e);
+  } finally {
+    button.disabled = false;
+  }
 }
 
 function signOut() {
@@ -120,6 +151,7 @@ function signOut() {
   $("whoami").textContent = "";
   clear($("actions").tBodies[0]);
   $("login-password").value = "";
+  $("login-token").value = "";
   clearError();
 }
 
@@ -372,24 +404,27 @@ async function loadAuditLog() {
 // ---- wiring ----
 
 document.addEventListener("DOMContentLoaded", () => {
-  $("login-form").addEventListener("submit", async (ev) => {
+  $("login-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
-    clearError();
-    const submit = $("login-submit");
-    submit.disabled = true;
-    try {
-      await signIn($("login-user").value, $("login-password").value);
-    } catch (e) {
-      showError(e);
-    } finally {
-      submit.disabled = false;
-    }
+    const auth = basicAuth($("login-user").value, $("login-password").value);
+    submitting($("login-submit"), () => signIn(auth));
+  });
+  $("token-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const auth = { name: "X-Auth-Token", value: $("login-token").value.trim() };
+    submitting($("token-submit"), () => signIn(auth));
   });
   $("sign-out").addEventListener("click", signOut);
   $("refresh").addEventListener("click", refresh);
   $("project").addEventListener("change", refresh);
-  const saved = sessionStorage.getItem("hil-auth");
-  if (saved) {
+  chooseSignInForm();
+  let saved = null;
+  try {
+    saved = JSON.parse(sessionStorage.getItem("hil-auth"));
+  } catch (_) {
+    sessionStorage.removeItem("hil-auth");
+  }
+  if (saved && saved.name && saved.value) {
     state.auth = saved;
     api("GET", "/whoami").then((me) => {
       state.me = me;

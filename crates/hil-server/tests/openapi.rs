@@ -193,14 +193,7 @@ fn run_schemathesis(program: &str, url: &str, work: &Path, config: Option<&Path>
         .args(["--auth", &format!("{}:{}", ADMIN.0, ADMIN.1)])
         .args(["--checks", CHECKS])
         .args(["--phases", "coverage,fuzzing"])
-        .args([
-            "--max-examples",
-            "15",
-            "--workers",
-            "2",
-            "--seed",
-            "20261206",
-        ])
+        .args(["--max-examples", "15", "--workers", "2", "--seed", &seed()])
         .args(["--generation-database", "none", "--no-color"])
         .args(["--report", "junit"])
         .arg("--report-junit-path")
@@ -228,6 +221,11 @@ fn run_schemathesis(program: &str, url: &str, work: &Path, config: Option<&Path>
     if errors > 0 {
         eprintln!("schemathesis reported {errors} errors of its own");
     }
+}
+
+/// A fixed seed, so that a failure can be replayed; `HIL_SCHEMATHESIS_SEED` explores others.
+fn seed() -> String {
+    std::env::var("HIL_SCHEMATHESIS_SEED").unwrap_or_else(|_| "20261206".into())
 }
 
 /// The run's last lines: phases, counts, failures.

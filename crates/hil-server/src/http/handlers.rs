@@ -916,7 +916,7 @@ pub async fn switch_delete_port(State(ctx): S, call: Call) -> ApiResult<Response
     get,
     path = "/switch/{switch}/port/{*port}",
     tag = "switches",
-    responses((status = 200, description = "The port", body = PortInfo)),
+    responses((status = 200, description = "The port", body = super::openapi::PortAnswer)),
 )]
 pub async fn show_port(State(ctx): S, call: Call) -> ApiResult<Response> {
     let NoArgs {} = call.args()?;

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use hil_types::ErrorBody;
 use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
-use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Type};
+use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, OneOfBuilder, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder};
 use utoipa::openapi::security::{SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder, Schema};
@@ -59,6 +59,27 @@ impl PartialSchema for SwitchRegistration {
 }
 
 impl ToSchema for SwitchRegistration {}
+
+/// `GET /v0/switch/{switch}/port/{port}` answers the nic on the port, or `{}` when none is.
+pub struct PortAnswer;
+
+impl PartialSchema for PortAnswer {
+    fn schema() -> RefOr<Schema> {
+        let nothing = ObjectBuilder::new()
+            .description(Some("No nic is connected to the port"))
+            .max_properties(Some(0));
+        OneOfBuilder::new()
+            .item(Ref::from_schema_name("PortInfo"))
+            .item(nothing)
+            .into()
+    }
+}
+
+impl ToSchema for PortAnswer {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push(("PortInfo".into(), hil_types::PortInfo::schema()));
+    }
+}
 
 /// The three calls under a port, which share one catch-all route (see `port_action`).
 #[derive(DeriveOpenApi)]

@@ -54,6 +54,7 @@ pub async fn context(config: Config) -> Result<Arc<Ctx>, String> {
         vms: vms::VmService::new(&config),
         switches: switches::SwitchRegistry::from_config(&config),
         config: Arc::new(config),
+        audit_log: ops::audit_log::AuditLogWriter::start(store.clone()),
         store,
         allocator,
         queue_signal: Arc::new(Notify::new()),

@@ -217,3 +217,54 @@ async fn old_entries_are_pruned() {
     assert_eq!(calls(&log(&s, "").await), ["PUT /v0/project/p"]);
     s.shutdown().await;
 }
+
+/// Concurrent calls are written in groups (one transaction for the entries that wait
+/// together), and each is still logged exactly once with its own outcome, by the time it is
+/// answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_calls_are_each_logged_once() {
+    let s = TestServer::start().await;
+    s.project("taken").await;
+    let calls = (0..64).map(|i| {
+        let s = &s;
+        async move {
+            // Every fourth call fails: the project exists.
+            let name = if i % 4 == 0 {
+                "taken".to_string()
+            } else {
+                format!("p{i}")
+            };
+            let r = s.admin("PUT", &format!("/v0/project/{name}"), None).await;
+            // Answered means logged: the entry is there already.
+            let found = log(s, &format!("?object=project/{name}&limit=1000")).await;
+            assert!(
+                found.iter().any(|e| e["status"] == r.status),
+                "{name}: {} not in {found:?}",
+                r.status
+            );
+            (name, r.status)
+        }
+    });
+    let answers = futures::future::join_all(calls).await;
+    let entries = log(&s, "?limit=1000").await;
+    for (name, status) in answers {
+        let path = format!("/v0/project/{name}");
+        let mine: Vec<&Value> = entries.iter().filter(|e| e["path"] == path).collect();
+        if name == "taken" {
+            // The set-up's success and 16 duplicates.
+            assert_eq!(mine.len(), 17, "{mine:?}");
+            assert_eq!(
+                mine.iter()
+                    .filter(|e| e["outcome"] == "DuplicateError")
+                    .count(),
+                16
+            );
+        } else {
+            assert_eq!(mine.len(), 1, "{path}: {mine:?}");
+            assert_eq!(mine[0]["status"], status);
+            assert_eq!(mine[0]["outcome"], "ok");
+            assert_eq!(mine[0]["user"], "admin");
+        }
+    }
+    s.shutdown().await;
+}

@@ -484,7 +484,12 @@ async fn a_tenant_connects_a_node_in_the_browser() {
     );
     assert_eq!(js(&c, "localStorage.length").await, json!(0));
 
-    // The administrator sees both projects, the switch and the audit log.
+    // Someone changed the port behind HIL's back; the audit reports it (repair = "report").
+    s.set_mock_state("sw", json!({"gi1/0/1": {}}));
+    let audit = s.audited("sw").await;
+    assert_eq!(audit["last_result"], "drift", "{audit}");
+
+    // The administrator sees both projects, the switch, the drift and the audit log.
     fill(&c, "#login-user", ADMIN.0).await;
     fill(&c, "#login-password", ADMIN.1).await;
     click(&c, "#login-submit").await;
@@ -529,6 +534,31 @@ async fn a_tenant_connects_a_node_in_the_browser() {
             "0",
             ""
         ])
+    );
+    wait_for(
+        &c,
+        "!!document.querySelector('#drift tr[data-port=\"sw/gi1/0/1\"]')",
+        "the drift row",
+    )
+    .await;
+    let drift = js(
+        &c,
+        "[...document.querySelectorAll('#drift tr[data-port=\"sw/gi1/0/1\"] td')]\
+         .map(t => t.textContent)",
+    )
+    .await;
+    assert_eq!(drift[0], "sw / gi1/0/1", "{drift}");
+    assert_eq!(drift[1], "n1 / eth0");
+    assert_eq!(drift[2], format!("vlan/native={vlan}").as_str());
+    assert_eq!(drift[3], "none");
+    assert_eq!(drift[4], "-", "no foreign VLAN");
+    assert_eq!(
+        js(
+            &c,
+            "document.querySelector('#audits tr[data-switch=\"sw\"] .result').textContent"
+        )
+        .await,
+        "drift"
     );
     screenshot(&c, "08-admin-view").await;
 

@@ -122,19 +122,12 @@ pub async fn record_changes(State(ctx): State<Arc<Ctx>>, mut req: Request, next:
             .map_or("ok", |t| t.name())
             .to_string(),
     };
-    if let Err(e) = write(&ctx, &entry).await {
-        tracing::error!(error = %e, method = %entry.method, path = %entry.path,
+    let (method, path) = (entry.method.clone(), entry.path.clone());
+    if let Err(e) = ctx.audit_log.record(entry).await {
+        tracing::error!(error = %e, %method, %path,
             "a call could not be written to the audit log");
     }
     response
-}
-
-async fn write(ctx: &Ctx, entry: &Entry) -> Result<(), String> {
-    let mut tx = ctx.store.begin().await.map_err(|e| e.to_string())?;
-    store::audit_log::insert(&mut tx, entry)
-        .await
-        .map_err(|e| e.to_string())?;
-    tx.commit().await.map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -44,6 +44,8 @@ pub struct Ctx {
     pub http: reqwest::Client,
     /// What `/metrics` reports; the HTTP layer, auth, OBM and the worker record into it.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Writes the audit log's entries.
+    pub audit_log: audit_log::AuditLogWriter,
 }
 
 fn require_admin(caller: &Caller) -> ApiResult<()> {

@@ -332,39 +332,48 @@ async function loadActions() {
 
 // ---- administrators ----
 
+// Fills a table's body with a row per item of `GET path`, or says why it cannot.
+async function loadTable(id, path, row, columns) {
+  const tbody = $(id).tBodies[0];
+  try {
+    const items = await api("GET", path);
+    tbody.replaceChildren(...items.map(row));
+    if (items.length === 0) tbody.append(el("tr", {}, el("td", { colspan: columns }, "None.")));
+  } catch (e) {
+    tbody.replaceChildren(el("tr", {}, el("td", { colspan: columns }, String(e))));
+  }
+}
+
 async function loadAdmin() {
-  await Promise.all([loadSwitches(), loadQueue(), loadInto("audits", "/audits"),
-    loadInto("drift", "/drift"), loadAuditLog()]);
+  await Promise.all([loadSwitches(), loadQueue(), loadAudits(), loadDrift(), loadAuditLog()]);
 }
 
-async function loadQueue() {
-  const tbody = $("queue").tBodies[0];
-  clear(tbody);
-  try {
-    const actions = await api("GET", "/networking_actions");
-    for (const a of actions) {
-      const where = (x, y) => (x || y ? `${x || "-"} / ${y || "-"}` : "-");
-      tbody.append(el("tr", { "data-queued": a.status_id },
-        el("td", { class: `status ${a.status}` }, a.status), el("td", {}, a.type),
-        el("td", {}, where(a.node, a.nic)), el("td", {}, where(a.switch, a.port)),
-        el("td", {}, a.channel), el("td", {}, a.new_network || "-"),
-        el("td", {}, a.attempts), el("td", {}, a.error || "")));
-    }
-    if (actions.length === 0) tbody.append(el("tr", {}, el("td", { colspan: "8" }, "Empty.")));
-  } catch (e) {
-    tbody.append(el("tr", {}, el("td", { colspan: "8" }, String(e))));
-  }
+function loadQueue() {
+  const pair = (x, y) => (x || y ? `${x || "-"} / ${y || "-"}` : "-");
+  return loadTable("queue", "/networking_actions", (a) => el("tr", { "data-queued": a.status_id },
+    el("td", { class: `status ${a.status}` }, a.status), el("td", {}, a.type),
+    el("td", {}, pair(a.node, a.nic)), el("td", {}, pair(a.switch, a.port)),
+    el("td", {}, a.channel), el("td", {}, a.new_network || "-"),
+    el("td", {}, a.attempts), el("td", {}, a.error || "")), "8");
 }
 
-async function loadInto(id, path) {
-  const box = $(id);
-  try {
-    const data = await api("GET", path);
-    box.textContent = Array.isArray(data) && data.length === 0
-      ? "(none)" : JSON.stringify(data, null, 2);
-  } catch (e) {
-    box.textContent = String(e);
-  }
+const vlans = (byChannel) => Object.entries(byChannel).map(([c, v]) => `${c}=${v}`).join(", ") || "none";
+
+function loadAudits() {
+  return loadTable("audits", "/audits", (a) => el("tr", { "data-switch": a.switch },
+    el("td", {}, a.switch), el("td", {}, a.state),
+    el("td", { class: `result ${a.last_result || ""}` }, a.last_result || "never audited"),
+    el("td", {}, a.last_finished || "-"),
+    el("td", {}, `${a.ports_checked} / ${a.ports_skipped} / ${a.ports_drifted}`),
+    el("td", {}, a.last_error || "")), "6");
+}
+
+function loadDrift() {
+  return loadTable("drift", "/drift", (d) => el("tr", { "data-port": `${d.switch}/${d.port}` },
+    el("td", {}, `${d.switch} / ${d.port}`), el("td", {}, `${d.node || "-"} / ${d.nic || "-"}`),
+    el("td", {}, vlans(d.expected)), el("td", {}, vlans(d.actual)),
+    el("td", { class: d.foreign_vlans.length ? "foreign" : "" }, d.foreign_vlans.join(", ") || "-"),
+    el("td", {}, d.first_seen), el("td", {}, d.repair_status || "-")), "7");
 }
 
 async function loadSwitches() {
@@ -386,19 +395,10 @@ async function loadSwitches() {
   }
 }
 
-async function loadAuditLog() {
-  const tbody = $("audit-log").tBodies[0];
-  clear(tbody);
-  try {
-    const entries = await api("GET", "/audit_log?limit=50");
-    for (const e of entries) {
-      tbody.append(el("tr", {},
-        el("td", {}, e.time), el("td", {}, e.user || "-"),
-        el("td", {}, `${e.method} ${e.path}`), el("td", {}, `${e.status} ${e.outcome}`)));
-    }
-  } catch (e) {
-    tbody.append(el("tr", {}, el("td", { colspan: "4" }, String(e))));
-  }
+function loadAuditLog() {
+  return loadTable("audit-log", "/audit_log?limit=50", (e) => el("tr", {},
+    el("td", {}, e.time), el("td", {}, e.user || "-"),
+    el("td", {}, `${e.method} ${e.path}`), el("td", {}, `${e.status} ${e.outcome}`)), "4");
 }
 
 // ---- wiring ----

@@ -255,6 +255,22 @@ async fn click(c: &Client, css: &str) {
         .unwrap_or_else(|e| panic!("click {css}: {e}"));
 }
 
+/// Signs out, and checks that the page forgot the credentials.
+async fn sign_out(c: &Client) {
+    click(c, "#sign-out").await;
+    wait_for(
+        c,
+        "!document.getElementById('login').hidden",
+        "the sign-in form again",
+    )
+    .await;
+    assert_eq!(
+        js(c, "sessionStorage.getItem('hil-auth')").await,
+        Value::Null
+    );
+    assert_eq!(js(c, "localStorage.length").await, json!(0));
+}
+
 fn port_vlans(s: &TestServer) -> Value {
     s.mock_state("sw")
         .get("gi1/0/1")
@@ -471,18 +487,7 @@ async fn a_tenant_connects_a_node_in_the_browser() {
     screenshot(&c, "07-power-cycled").await;
 
     // Signing out forgets the credentials.
-    click(&c, "#sign-out").await;
-    wait_for(
-        &c,
-        "!document.getElementById('login').hidden",
-        "the sign-in form again",
-    )
-    .await;
-    assert_eq!(
-        js(&c, "sessionStorage.getItem('hil-auth')").await,
-        Value::Null
-    );
-    assert_eq!(js(&c, "localStorage.length").await, json!(0));
+    sign_out(&c).await;
 
     // Someone changed the port behind HIL's back; the audit reports it (repair = "report").
     s.set_mock_state("sw", json!({"gi1/0/1": {}}));
@@ -652,17 +657,7 @@ async fn a_keystone_user_signs_in_with_a_token() {
     );
     screenshot(&c, "k2-keystone-tenant").await;
 
-    click(&c, "#sign-out").await;
-    wait_for(
-        &c,
-        "!document.getElementById('login').hidden",
-        "the sign-in form again",
-    )
-    .await;
-    assert_eq!(
-        js(&c, "sessionStorage.getItem('hil-auth')").await,
-        Value::Null
-    );
+    sign_out(&c).await;
     c.close().await.expect("close the browser");
     drop(driver);
     s.shutdown().await;

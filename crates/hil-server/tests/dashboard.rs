@@ -255,6 +255,13 @@ async fn click(c: &Client, css: &str) {
         .unwrap_or_else(|e| panic!("click {css}: {e}"));
 }
 
+/// Waits for the page to show an error, and returns its text.
+async fn shown_error(c: &Client, what: &str) -> String {
+    wait_for(c, "!document.getElementById('error').hidden", what).await;
+    let error = js(c, "document.getElementById('error').textContent").await;
+    error.as_str().unwrap_or_default().to_string()
+}
+
 /// Signs out, and checks that the page forgot the credentials.
 async fn sign_out(c: &Client) {
     click(c, "#sign-out").await;
@@ -321,14 +328,7 @@ async fn a_tenant_connects_a_node_in_the_browser() {
     fill(&c, "#login-user", "alice").await;
     fill(&c, "#login-password", "not-her-password").await;
     click(&c, "#login-submit").await;
-    wait_for(
-        &c,
-        "!document.getElementById('error').hidden",
-        "the sign-in error",
-    )
-    .await;
-    let error = js(&c, "document.getElementById('error').textContent").await;
-    let error = error.as_str().unwrap();
+    let error = shown_error(&c, "the sign-in error").await;
     assert!(error.contains("AuthorizationError"), "{error}");
     assert!(error.contains("Authentication failed"), "{error}");
     assert_eq!(js(&c, "document.getElementById('app').hidden").await, true);
@@ -449,14 +449,8 @@ async fn a_tenant_connects_a_node_in_the_browser() {
 
     // Power-cycling a node whose OBM is off: the API's refusal is shown.
     click(&c, "tr[data-node=\"n1\"] button[data-do=\"power-cycle\"]").await;
-    wait_for(
-        &c,
-        "!document.getElementById('error').hidden",
-        "the power-cycle error",
-    )
-    .await;
-    let error = js(&c, "document.getElementById('error').textContent").await;
-    assert!(error.as_str().unwrap().contains("BlockedError"), "{error}");
+    let error = shown_error(&c, "the power-cycle error").await;
+    assert!(error.contains("BlockedError"), "{error}");
     screenshot(&c, "06-power-cycle-refused").await;
 
     // With the OBM enabled (and the node off), the power cycle goes through and the node
@@ -617,17 +611,8 @@ async fn a_keystone_user_signs_in_with_a_token() {
 
     fill(&c, "#login-token", "not-a-token").await;
     click(&c, "#token-submit").await;
-    wait_for(
-        &c,
-        "!document.getElementById('error').hidden",
-        "the refused token",
-    )
-    .await;
-    let error = js(&c, "document.getElementById('error').textContent").await;
-    assert!(
-        error.as_str().unwrap().contains("AuthorizationError"),
-        "{error}"
-    );
+    let error = shown_error(&c, "the refused token").await;
+    assert!(error.contains("AuthorizationError"), "{error}");
 
     fill(&c, "#login-token", &token).await;
     click(&c, "#token-submit").await;

@@ -40,6 +40,7 @@ pub struct Metrics {
     pub networking_actions: CounterVec,
     pub switch_sessions: HistogramVec,
     pub obm_calls: HistogramVec,
+    pub audit_log_entries: CounterVec,
 }
 
 impl Default for Metrics {
@@ -86,6 +87,12 @@ impl Metrics {
                 &["kind", "call"],
                 SLOW_BUCKETS,
             ),
+            audit_log_entries: CounterVec::new(
+                "hil_audit_log_entries_total",
+                "State-changing calls the audit log recorded (written) or could not record \
+                 (lost: the call was answered, its entry is not in the log).",
+                &["outcome"],
+            ),
         }
     }
 
@@ -109,6 +116,7 @@ impl Metrics {
         }
         self.switch_sessions.render(&mut out);
         self.obm_calls.render(&mut out);
+        self.audit_log_entries.render(&mut out);
         out
     }
 }

@@ -268,3 +268,29 @@ async fn concurrent_calls_are_each_logged_once() {
     }
     s.shutdown().await;
 }
+
+/// When an entry cannot be written the call is still answered (its change is committed), and
+/// the loss is counted in `hil_audit_log_entries_total{outcome="lost"}` for an alert.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_entry_that_cannot_be_written_is_counted_as_lost() {
+    let s = TestServer::start().await;
+    let mut tx = s.ctx.store.begin().await.unwrap();
+    sqlx::query("ALTER TABLE audit_log RENAME TO audit_log_away")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    s.ok("PUT", "/v0/project/physics", None).await;
+    assert_eq!(s.ok("GET", "/v0/projects", None).await, json!(["physics"]));
+    let metrics = s.admin("GET", "/metrics", None).await;
+    assert!(
+        metrics
+            .text
+            .contains("hil_audit_log_entries_total{outcome=\"lost\"} 1\n"),
+        "{}",
+        metrics.text
+    );
+    assert!(!metrics.text.contains("outcome=\"written\""));
+    s.shutdown().await;
+}

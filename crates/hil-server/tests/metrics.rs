@@ -219,6 +219,24 @@ async fn scraped_metrics_count_what_the_server_did() {
 
     let after = scrape(&s).await;
     assert_eq!(node_gets(&after) - gets_before, 3.0);
+    // connect, detach, enable the OBM, power on: four entries in the audit log.
+    let written = |samples: &[Sample]| {
+        value(
+            samples,
+            "hil_audit_log_entries_total",
+            &[("outcome", "written")],
+        )
+        .unwrap_or(0.0)
+    };
+    assert_eq!(written(&after) - written(&before), 4.0);
+    assert_eq!(
+        value(
+            &after,
+            "hil_audit_log_entries_total",
+            &[("outcome", "lost")]
+        ),
+        None
+    );
     assert_eq!(
         value(
             &after,

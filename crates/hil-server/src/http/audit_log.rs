@@ -123,9 +123,13 @@ pub async fn record_changes(State(ctx): State<Arc<Ctx>>, mut req: Request, next:
             .to_string(),
     };
     let (method, path) = (entry.method.clone(), entry.path.clone());
-    if let Err(e) = ctx.audit_log.record(entry).await {
-        tracing::error!(error = %e, %method, %path,
-            "a call could not be written to the audit log");
+    match ctx.audit_log.record(entry).await {
+        Ok(()) => ctx.metrics.audit_log_entries.inc(&["written"]),
+        Err(e) => {
+            ctx.metrics.audit_log_entries.inc(&["lost"]);
+            tracing::error!(error = %e, %method, %path,
+                "a call could not be written to the audit log");
+        }
     }
     response
 }

@@ -255,6 +255,14 @@ async fn click(c: &Client, css: &str) {
         .unwrap_or_else(|e| panic!("click {css}: {e}"));
 }
 
+/// Debian's Chromium and chromedriver, or a skip (a failure under `HIL_LAB_REQUIRED=1`).
+fn chromium_available() -> bool {
+    lab::available(
+        "chromium",
+        lab::missing_program(&["chromium", "chromedriver"]),
+    )
+}
+
 /// Waits for the page to show an error, and returns its text.
 async fn shown_error(c: &Client, what: &str) -> String {
     wait_for(c, "!document.getElementById('error').hidden", what).await;
@@ -291,10 +299,7 @@ fn port_vlans(s: &TestServer) -> Value {
 /// node on; then the administrator's view.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tenant_connects_a_node_in_the_browser() {
-    if !lab::available(
-        "chromium",
-        lab::missing_program(&["chromium", "chromedriver"]),
-    ) {
+    if !chromium_available() {
         return;
     }
     let s = TestServer::start().await;
@@ -570,10 +575,7 @@ async fn a_tenant_connects_a_node_in_the_browser() {
 /// how it authenticates): a garbage token is refused, a tenant's token shows its project.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_keystone_user_signs_in_with_a_token() {
-    if !lab::available(
-        "chromium",
-        lab::missing_program(&["chromium", "chromedriver"]),
-    ) {
+    if !chromium_available() {
         return;
     }
     let Some(ks) = Keystone::start().await else {

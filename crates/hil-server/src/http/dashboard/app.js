@@ -32,10 +32,6 @@ function el(tag, attrs, ...children) {
   return e;
 }
 
-function clear(node) {
-  while (node.firstChild) node.removeChild(node.firstChild);
-}
-
 // ---- errors ----
 
 class ApiError extends Error {
@@ -149,7 +145,7 @@ function signOut() {
   $("login").hidden = false;
   $("sign-out").hidden = true;
   $("whoami").textContent = "";
-  clear($("actions").tBodies[0]);
+  $("actions").tBodies[0].replaceChildren();
   $("login-password").value = "";
   $("login-token").value = "";
   clearError();
@@ -161,9 +157,7 @@ function showApp() {
   $("app").hidden = false;
   $("sign-out").hidden = false;
   $("whoami").textContent = `${me.user || "(no user)"}${me.is_admin ? " — administrator" : ""}`;
-  const select = $("project");
-  clear(select);
-  for (const p of me.projects) select.append(el("option", { value: p }, p));
+  $("project").replaceChildren(...me.projects.map((p) => el("option", { value: p }, p)));
   $("admin").hidden = !me.is_admin;
   refresh();
 }
@@ -299,15 +293,14 @@ async function loadActions() {
   const project = $("project").value;
   const tbody = $("actions").tBodies[0];
   if (!project || !state.auth) {
-    clear(tbody);
+    tbody.replaceChildren();
     return;
   }
   let actions;
   try {
     actions = await api("GET", `/networking_actions?project=${enc(project)}`);
   } catch (e) {
-    clear(tbody);
-    tbody.append(el("tr", {}, el("td", { colspan: "6" }, String(e))));
+    tbody.replaceChildren(el("tr", {}, el("td", { colspan: "6" }, String(e))));
     return;
   }
   if (project !== $("project").value || !state.auth) return;
@@ -376,22 +369,18 @@ function loadDrift() {
     el("td", {}, d.first_seen), el("td", {}, d.repair_status || "-")), "7");
 }
 
+// Every switch is read at once, and the list replaced when all have answered.
 async function loadSwitches() {
   const box = $("switches");
-  clear(box);
   try {
     const names = (await api("GET", "/switches")).sort();
+    const switches = await Promise.all(names.map((n) => api("GET", `/switch/${enc(n)}`)));
+    box.replaceChildren(...switches.map((sw, i) => el("div", { class: "switch", "data-switch": names[i] },
+      el("strong", {}, names[i]), ` (${sw.capabilities.join(", ") || "no capabilities"})`,
+      el("ul", {}, ...sw.ports.map((p) => el("li", {}, p.label || JSON.stringify(p)))))));
     if (names.length === 0) box.append("No switches.");
-    for (const name of names) {
-      const sw = await api("GET", `/switch/${enc(name)}`);
-      const ports = el("ul", {});
-      for (const p of sw.ports) ports.append(el("li", {}, p.label || JSON.stringify(p)));
-      box.append(el("div", { class: "switch", "data-switch": name },
-        el("strong", {}, name), ` (${sw.capabilities.join(", ") || "no capabilities"})`,
-        ports));
-    }
   } catch (e) {
-    box.append(String(e));
+    box.replaceChildren(String(e));
   }
 }
 
